@@ -1,0 +1,215 @@
+"""The application factory: reads like a table of contents."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+
+from flask import Flask, current_app, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import ProductionConfig, config_for
+from extensions import csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build a configured app; `overrides` are applied last (tests pass a database URL)."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_admin(app)
+    register_security_headers(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    env = (overrides or {}).get("APP_ENV") or os.environ.get("APP_ENV")
+    settings = config_for(env)
+    app.config.from_object(settings)
+    app.config.update(overrides or {})
+    if app.config["APP_ENV"] == "production":
+        ProductionConfig.validate(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+
+def _load_user(token: str):
+    from models import utcnow
+    from services.accounts import SessionLimits, load_session
+
+    limits = SessionLimits(
+        absolute=timedelta(hours=current_app.config["SESSION_ABSOLUTE_TIMEOUT_HOURS"]),
+        staff_idle=timedelta(minutes=current_app.config["STAFF_IDLE_TIMEOUT_MINUTES"]),
+    )
+    return load_session(token, utcnow(), limits)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Foreign keys on and WAL for SQLite (PostgreSQL needs nothing)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints.account import bp as account_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.home import bp as home_bp
+
+    for blueprint in (auth_bp, home_bp, account_bp):
+        app.register_blueprint(blueprint)
+
+    @app.get("/healthz")
+    @limiter.exempt
+    def healthz():
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+
+def register_admin(app: Flask) -> None:
+    from admin_views import init_admin
+
+    init_admin(app)
+
+
+def _content_security_policy(nonce: str, is_admin: bool) -> str:
+    # Flask-Admin's templates carry style="" attributes; the parent portal has none.
+    style = "'self' 'unsafe-inline'" if is_admin else "'self'"
+    return (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src {style}; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _make_nonce() -> None:
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def _headers(response):
+        nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
+        is_admin = request.path.startswith("/admin")
+        response.headers.setdefault(
+            "Content-Security-Policy", _content_security_policy(nonce, is_admin)
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["APP_ENV"] == "production":
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+ERROR_TITLES = {
+    400: "Requête invalide",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Action impossible",
+    413: "Fichier trop volumineux",
+    429: "Trop de tentatives",
+    500: "Erreur du serveur",
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(code: int, message: str = ""):
+        title = ERROR_TITLES.get(code, "Erreur")
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error):
+        return render_error(
+            400, "Le formulaire a expiré. Rechargez la page et recommencez, rien n'a été perdu."
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+PORTAL_SECTIONS = (
+    ("bookings.index", "Réservations"),
+    ("registrations.index", "Inscriptions"),
+    ("finances.index", "Finances"),
+    ("documents.index", "Documents"),
+    ("alerts.index", "Alertes"),
+)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from services import formatting
+
+    app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["date_fr"] = formatting.date_fr
+    app.jinja_env.filters["datetime_fr"] = formatting.datetime_fr
+
+    # A section appears in the navigation once its blueprint exists: no page that pretends.
+    sections = [
+        (endpoint, label)
+        for endpoint, label in PORTAL_SECTIONS
+        if endpoint in app.view_functions
+    ]
+
+    @app.context_processor
+    def _portal_context():
+        from flask_login import current_user
+
+        from services.notifications import unread_count
+
+        count = 0
+        if current_user.is_authenticated and not current_user.is_staff:
+            count = unread_count(current_user.family_id)
+        return {
+            "unread_alerts": count,
+            "commune_name": app.config["COMMUNE_NAME"],
+            "portal_sections": sections,
+        }
+
+
+def register_commands(app: Flask) -> None:
+    from commands import register
+
+    register(app)

@@ -1,0 +1,142 @@
+"""Sign-in, sign-out and forgotten password, for families and staff alike."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from extensions import db, limiter
+from models import utcnow
+from services import accounts, password_reset
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Identifiant", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=256)])
+
+
+class ForgotForm(FlaskForm):
+    username = StringField("Identifiant", validators=[DataRequired(), Length(max=80)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField("Confirmez le mot de passe", validators=[DataRequired()])
+
+
+def _login_account_key() -> str:
+    """Per-account throttle key: the login typed, whatever address the attempt comes from."""
+    return "login-account:" + accounts.normalize_username(request.form.get("username", ""))
+
+
+def safe_next(target: str | None) -> str | None:
+    """`next` only if it is a path on this site (no scheme, no host, no backslash trick)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _home_for(account) -> str:
+    return url_for("admin.index") if account.is_staff else url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_login_account_key,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        account = _authenticate(form.username.data, form.password.data)
+        if account is not None:
+            return _start_session(account)
+        flash(LOGIN_FAILED, "error")
+    return render_template("auth/login.html", form=form)
+
+
+def _authenticate(username: str, password: str):
+    now = utcnow()
+    try:
+        account = accounts.authenticate(username, password, now)
+    except accounts.AccountLocked:
+        account = None
+    db.session.commit()
+    return account
+
+
+def _start_session(account):
+    """A fresh session: nothing of the anonymous one survives (session fixation)."""
+    next_url = safe_next(request.args.get("next"))
+    session.clear()
+    accounts.open_session(account, utcnow(), ip=request.remote_addr or "")
+    db.session.commit()
+    login_user(account)
+    return redirect(next_url or _home_for(account))
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        accounts.revoke_session(current_user.get_id(), utcnow())
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        password_reset.send_reset_link(form.username.data, utcnow())
+        flash(
+            "Si cet identifiant existe, un lien pour choisir un nouveau mot de passe "
+            "vient d'être envoyé à l'adresse email du compte. Il est valable 2 heures.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str):
+    now = utcnow()
+    if not password_reset.token_is_live(token, now):
+        flash("Ce lien n'est plus valable. Demandez-en un nouveau.", "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            flash("Les deux mots de passe ne sont pas identiques.", "error")
+        else:
+            try:
+                accounts.reset_password_with_token(token, form.password.data, now)
+            except accounts.PasswordRejected as error:
+                flash(str(error), "error")
+            except accounts.InvalidToken:
+                flash("Ce lien n'est plus valable. Demandez-en un nouveau.", "error")
+                return redirect(url_for("auth.forgot_password"))
+            else:
+                flash("Votre mot de passe est enregistré. Connectez-vous.", "success")
+                return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)

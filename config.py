@@ -1,0 +1,87 @@
+"""Settings, read from the environment (see .env.example and the README's table)."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Development defaults: everything runs embedded on one machine."""
+
+    APP_ENV = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portail.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_RATE_PER_IP = os.environ.get("LOGIN_RATE_PER_IP", "10 per minute")
+    LOGIN_RATE_PER_ACCOUNT = os.environ.get("LOGIN_RATE_PER_ACCOUNT", "20 per hour")
+    # How many reverse proxies sit in front of the app; X-Forwarded-For is trusted that deep only.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    MOLLIE_API_KEY = os.environ.get("MOLLIE_API_KEY", "test_simulator")
+    MOLLIE_API_ENDPOINT = os.environ.get("MOLLIE_API_ENDPOINT", "")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "uploads"))
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Portail Famille <portail-famille@mairie.example>"
+    )
+    COMMUNE_NAME = os.environ.get("COMMUNE_NAME", "Mairie de Saint-Exemple")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "portail_session"
+    STAFF_IDLE_TIMEOUT_MINUTES = 30
+    SESSION_ABSOLUTE_TIMEOUT_HOURS = 12
+    RESET_TOKEN_HOURS = 2
+    INVITATION_TOKEN_HOURS = 72
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    FLASK_ADMIN_SWATCH = "cerulean"
+    DEBUG = False
+
+
+class TestConfig(Config):
+    """A throw-away database per test app; CSRF stays on so the tests prove it."""
+
+    APP_ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_STORAGE_URI = "memory://"
+    PUBLIC_BASE_URL = "https://portail.example"
+    MAIL_SERVER = ""
+
+
+class ProductionConfig(Config):
+    """Refuses to start on unsafe settings (see validate)."""
+
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @staticmethod
+    def validate(config: dict) -> None:
+        """Fail fast: no default secret, no simulator, no debug in production."""
+        if not os.environ.get("SECRET_KEY") or config["SECRET_KEY"] == Config.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production.")
+        if not config["MOLLIE_API_KEY"].startswith("live_") and not config["MOLLIE_API_KEY"].startswith("test_"):
+            raise RuntimeError("MOLLIE_API_KEY must be a Mollie key in production.")
+        if config["MOLLIE_API_KEY"] == "test_simulator" or config["MOLLIE_API_ENDPOINT"]:
+            raise RuntimeError("The Mollie simulator cannot be used in production.")
+        if config.get("DEBUG"):
+            raise RuntimeError("DEBUG must be off in production.")
+
+
+def config_for(env: str | None) -> type[Config]:
+    """The settings class for APP_ENV."""
+    return {"production": ProductionConfig, "test": TestConfig}.get(env or "", Config)

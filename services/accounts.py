@@ -1,0 +1,301 @@
+"""Accounts: password hashing and policy, sign-in with lockout, server-side sessions, tokens.
+
+Families and staff are different accounts (FamilyAccount, StaffUser) sharing LoginMixin.
+Time is always a parameter (`now`), so tests pin it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+
+from extensions import db
+from models import (
+    AccountToken,
+    AuthSession,
+    FamilyAccount,
+    StaffUser,
+    TokenPurpose,
+)
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+LOCK_AFTER_FAILURES = 5
+FIRST_LOCK = timedelta(minutes=1)
+MAX_LOCK = timedelta(hours=4)
+
+# argon2id, RFC 9106's second recommended profile (64 MiB, 3 passes).
+_hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+# Verified when the login is unknown, so both answers cost the same work.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_COMMON = frozenset(
+    line.strip().lower()
+    for line in (Path(__file__).with_name("common_passwords.txt")).read_text().splitlines()
+    if line.strip()
+)
+
+Account = FamilyAccount | StaffUser
+
+
+class PasswordRejected(ValueError):
+    """The new password breaks the policy; the message is for the person."""
+
+
+class AccountLocked(Exception):
+    """Too many failures: the account is locked until `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until)
+        self.until = until
+
+
+class InvalidToken(Exception):
+    """The link is unknown, used, or expired."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_policy(password: str) -> None:
+    """Length only (12+), no composition rule, no truncation; the commonest ones refused."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejected(
+            f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordRejected(
+            f"Le mot de passe ne peut dépasser {MAX_PASSWORD_LENGTH} caractères."
+        )
+    if password.lower() in _COMMON or len(set(password)) < 4:
+        raise PasswordRejected("Ce mot de passe est trop courant : choisissez-en un autre.")
+
+
+def set_password(
+    account: Account, password: str, now: datetime, keep_token: str | None = None
+) -> None:
+    """Apply the policy, store the argon2id hash, end the other sessions and reset links."""
+    check_password_policy(password)
+    account.password_hash = hash_password(password)
+    account.password_changed_at = now
+    account.failed_logins = 0
+    account.locked_until = None
+    revoke_sessions(account, now, keep_token=keep_token)
+    _expire_tokens(account, TokenPurpose.RESET, now)
+
+
+def find_account(username: str) -> Account | None:
+    """The family account or staff user with this login (case-insensitive)."""
+    login = normalize_username(username)
+    for model in (FamilyAccount, StaffUser):
+        account = db.session.scalar(select(model).where(func.lower(model.username) == login))
+        if account is not None:
+            return account
+    return None
+
+
+def normalize_username(username: str) -> str:
+    return (username or "").strip().lower()[:80]
+
+
+def authenticate(username: str, password: str, now: datetime) -> Account | None:
+    """The account if the password matches; None otherwise, after the same hashing work.
+
+    Raises AccountLocked while the account is locked (the password is not checked then).
+    """
+    account = find_account(username)
+    if account is None or not account.password_hash:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if account.locked_until and account.locked_until > now:
+        raise AccountLocked(account.locked_until)
+    if not _verify(account.password_hash, password) or not account.is_enabled:
+        _record_failure(account, now)
+        return None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    return account
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _record_failure(account: Account, now: datetime) -> None:
+    """Count a failure; from the 5th, lock for 1 min, doubling with each further failure."""
+    account.failed_logins = (account.failed_logins or 0) + 1
+    extra = account.failed_logins - LOCK_AFTER_FAILURES
+    if extra >= 0:
+        account.locked_until = now + min(FIRST_LOCK * (2**extra), MAX_LOCK)
+        log.warning(
+            "account locked: kind=%s id=%s failures=%s until=%s",
+            type(account).__name__,
+            account.id,
+            account.failed_logins,
+            account.locked_until.isoformat(),
+        )
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(account: Account, now: datetime, ip: str = "") -> str:
+    """A new server-side session; the returned token goes into the signed cookie."""
+    token = secrets.token_urlsafe(32)
+    row = AuthSession(token_hash=_digest(token), created_at=now, last_seen_at=now, ip=ip[:45])
+    if account.is_staff:
+        row.staff_user_id = account.id
+    else:
+        row.family_account_id = account.id
+    db.session.add(row)
+    account.session_token = token
+    return token
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    absolute: timedelta
+    staff_idle: timedelta
+
+
+def load_session(token: str, now: datetime, limits: SessionLimits) -> Account | None:
+    """The account behind a live session token, or None (revoked, expired, disabled)."""
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    account = row.staff_user or row.family_account
+    expired = now - row.created_at > limits.absolute or (
+        account.is_staff and now - row.last_seen_at > limits.staff_idle
+    )
+    if expired or not account.is_enabled:
+        row.revoked_at = now
+        db.session.commit()
+        return None
+    # Written at most once a minute: a page view should not always cost a write.
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+        db.session.commit()
+    account.session_token = token
+    return account
+
+
+def revoke_session(token: str | None, now: datetime) -> None:
+    if token:
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == _digest(token), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+def revoke_sessions(account: Account, now: datetime, keep_token: str | None = None) -> None:
+    """End every session of the account (but the one it is using, if given)."""
+    column = AuthSession.staff_user_id if account.is_staff else AuthSession.family_account_id
+    query = update(AuthSession).where(column == account.id, AuthSession.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(AuthSession.token_hash != _digest(keep_token))
+    db.session.execute(query.values(revoked_at=now))
+
+
+def change_password(account: Account, current: str, new: str, now: datetime) -> None:
+    """Check the current password, set the new one, end the other sessions (not this one)."""
+    if not account.password_hash or not _verify(account.password_hash, current):
+        raise PasswordRejected("Le mot de passe actuel est incorrect.")
+    set_password(account, new, now, keep_token=account.session_token)
+
+
+def disable_account(account: Account, now: datetime) -> None:
+    account.is_enabled = False
+    revoke_sessions(account, now)
+
+
+# --- Single-use tokens (reset, invitation, email change) ------------------------------
+
+
+def issue_token(
+    account: Account, purpose: TokenPurpose, now: datetime, valid_for: timedelta, new_email=""
+) -> str:
+    """A new single-use token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    row = AccountToken(
+        token_hash=_digest(token),
+        purpose=purpose,
+        created_at=now,
+        expires_at=now + valid_for,
+        new_email=new_email,
+    )
+    if account.is_staff:
+        row.staff_user_id = account.id
+    else:
+        row.family_account_id = account.id
+    db.session.add(row)
+    return token
+
+
+def peek_token(token: str, purpose: TokenPurpose, now: datetime) -> AccountToken:
+    """The live token row, or InvalidToken; does not consume it."""
+    row = db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.token_hash == _digest(token or ""), AccountToken.purpose == purpose
+        )
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise InvalidToken()
+    return row
+
+
+def consume_token(token: str, purpose: TokenPurpose, now: datetime) -> Account:
+    """Mark the token used (atomically, so two clicks cannot both use it); its account."""
+    row = peek_token(token, purpose, now)
+    used = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:
+        raise InvalidToken()
+    return row.staff_user or row.family_account
+
+
+def reset_password_with_token(token: str, new_password: str, now: datetime) -> Account:
+    """Set a new password from a reset or invitation link; the link dies with it."""
+    for purpose in (TokenPurpose.RESET, TokenPurpose.INVITATION):
+        try:
+            peek_token(token, purpose, now)
+        except InvalidToken:
+            continue
+        check_password_policy(new_password)
+        account = consume_token(token, purpose, now)
+        set_password(account, new_password, now)
+        db.session.commit()
+        return account
+    raise InvalidToken()
+
+
+def _expire_tokens(account: Account, purpose: TokenPurpose, now: datetime) -> None:
+    column = AccountToken.staff_user_id if account.is_staff else AccountToken.family_account_id
+    db.session.execute(
+        update(AccountToken)
+        .where(column == account.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )

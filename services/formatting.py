@@ -1,0 +1,33 @@
+"""French formatting of money and dates for templates, PDFs and emails."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def money(cents: int | None) -> str:
+    """12,50 € (cents are integers: no float anywhere)."""
+    from decimal import Decimal
+
+    return format_currency(Decimal(cents or 0) / 100, "EUR", locale="fr_FR")
+
+
+def date_fr(day: date | None, style: str = "full") -> str:
+    """jeudi 26 novembre 2026 (style 'full'), 26 nov. 2026 ('medium')."""
+    if day is None:
+        return ""
+    return format_date(day, format=style, locale="fr_FR")
+
+
+def datetime_fr(moment: datetime | None) -> str:
+    """A stored naive-UTC time shown in Paris time: 26 nov. 2026, 14:05."""
+    if moment is None:
+        return ""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS)
+    return format_datetime(local, format="d MMM y, HH:mm", locale="fr_FR")
