@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ProductionConfig, config_for
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     env = (overrides or {}).get("APP_ENV") or os.environ.get("APP_ENV")
     settings = config_for(env)
     app.config.from_object(settings)
+    if settings.APP_ENV != "test" and os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config.update(overrides or {})
     if app.config["APP_ENV"] == "production":
         ProductionConfig.validate(app.config)
@@ -55,6 +57,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    # Flask-Admin's own strings come out in French (BABEL_DEFAULT_LOCALE).
+    babel.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"

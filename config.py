@@ -10,11 +10,14 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
 class Config:
     """Development defaults: everything runs embedded on one machine."""
 
     APP_ENV = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portail.db'}"
     )
@@ -37,6 +40,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "Portail Famille <portail-famille@mairie.example>"
     )
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "false").lower() in ("1", "true", "yes")
+    MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 30)
+    # Alert emails wait this long so that a burst of changes goes out as one message.
+    MAIL_DIGEST_MINUTES = _env_int("MAIL_DIGEST_MINUTES", 5)
+    # Retries back off from 1 min, doubling, capped at 6 h: 20 attempts span about 3 days.
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 20)
+    # Spent sessions and used or expired links are kept this long, then purged by the jobs.
+    PURGE_AFTER_DAYS = _env_int("PURGE_AFTER_DAYS", 30)
     COMMUNE_NAME = os.environ.get("COMMUNE_NAME", "Mairie de Saint-Exemple")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -47,6 +58,7 @@ class Config:
     INVITATION_TOKEN_HOURS = 72
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     FLASK_ADMIN_SWATCH = "cerulean"
+    BABEL_DEFAULT_LOCALE = "fr"
     DEBUG = False
 
 
@@ -72,7 +84,7 @@ class ProductionConfig(Config):
     @staticmethod
     def validate(config: dict) -> None:
         """Fail fast: no default secret, no simulator, no debug in production."""
-        if not os.environ.get("SECRET_KEY") or config["SECRET_KEY"] == Config.SECRET_KEY:
+        if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
             raise RuntimeError("SECRET_KEY must be set in production.")
         if not config["MOLLIE_API_KEY"].startswith("live_") and not config["MOLLIE_API_KEY"].startswith("test_"):
             raise RuntimeError("MOLLIE_API_KEY must be a Mollie key in production.")

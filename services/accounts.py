@@ -118,6 +118,7 @@ def authenticate(username: str, password: str, now: datetime) -> Account | None:
         _verify(_DUMMY_HASH, password)
         return None
     if account.locked_until and account.locked_until > now:
+        _verify(_DUMMY_HASH, password)
         raise AccountLocked(account.locked_until)
     if not _verify(account.password_hash, password) or not account.is_enabled:
         _record_failure(account, now)

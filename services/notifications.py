@@ -1,11 +1,110 @@
-"""Alerts to families (the ALERTES section)."""
+"""Alerts to families (the ALERTES section), and their emails.
+
+`notify` writes the alert in the caller's transaction and queues one alert item per
+recipient address; services.mail merges a family's items of a few minutes into one email.
+
+Who gets the email of an alert of kind K:
+
+- each enabled family account with an address, if its `email_alert_kinds` lists K or is
+  empty (empty means every kind);
+- each guardian with an address, if the family wants K: at least one of its accounts
+  does (a family without any account gets every kind).
+
+An address is counted once (case-insensitive); when it belongs to an account, that
+account's own choice decides.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 
 from extensions import db
-from models import Alert
+from models import Alert, Family, utcnow
+from services import mail
+from services.formatting import datetime_fr
+
+BOOKING = "booking"
+REGISTRATION = "registration"
+DOCUMENT = "document"
+INVOICE = "invoice"
+PAYMENT = "payment"
+ACCOUNT = "account"
+
+KIND_LABELS = {
+    BOOKING: "Réservations",
+    REGISTRATION: "Inscriptions",
+    DOCUMENT: "Documents",
+    INVOICE: "Factures",
+    PAYMENT: "Règlements",
+    ACCOUNT: "Compte",
+}
+
+MESSAGE_MAX = 500
+
+
+def notify(family: Family, kind: str, message: str, link: str = "", now: datetime | None = None) -> Alert:
+    """Add an alert for the family and queue its email (the caller commits both, or neither).
+
+    `link` is a path on the portal ("/reservations/3/2026-11"); the email makes it absolute
+    with PUBLIC_BASE_URL.
+    """
+    if kind not in KIND_LABELS:
+        raise ValueError(f"unknown alert kind: {kind!r}")
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("an alert link is a path on the portal")
+    text = message.strip()
+    if not text:
+        raise ValueError("an alert needs a message")
+    if len(text) > MESSAGE_MAX:
+        text = text[: MESSAGE_MAX - 1] + "…"
+    now = now or utcnow()
+    alert = Alert(family_id=family.id, kind=kind, message=text, link=link, created_at=now)
+    db.session.add(alert)
+    addresses = email_recipients(family, kind)
+    if addresses:
+        _queue_emails(family, alert, addresses, now)
+    return alert
+
+
+def _queue_emails(family: Family, alert: Alert, addresses: list[str], now: datetime) -> None:
+    context = {
+        "message": alert.message,
+        "label": KIND_LABELS[alert.kind],
+        "when": datetime_fr(now),
+        "link": mail.public_url(alert.link) if alert.link else "",
+    }
+    item_text = mail.render_email("emails/alert_item.txt", **context)
+    item_html = mail.render_email("emails/alert_item.html", **context)
+    subject = f"{KIND_LABELS[alert.kind]} : {alert.message}"
+    for address in addresses:
+        mail.queue_alert_item(address, subject, item_text, item_html, family.id, now)
+
+
+def wanted_kinds(setting: str) -> set[str] | None:
+    """The kinds an `email_alert_kinds` value lists; None when it is empty (every kind)."""
+    kinds = {part.strip().lower() for part in (setting or "").split(",") if part.strip()}
+    return kinds or None
+
+
+def email_recipients(family: Family, kind: str) -> list[str]:
+    """The addresses that get the email of an alert of this kind (see the module docstring)."""
+    chosen: dict[str, bool] = {}
+    family_wants = not family.accounts
+    for account in family.accounts:
+        kinds = wanted_kinds(account.email_alert_kinds)
+        wants = kinds is None or kind in kinds
+        family_wants = family_wants or wants
+        address = (account.email or "").strip()
+        if address and account.is_enabled:
+            key = address.lower()
+            chosen[key] = chosen.get(key, False) or wants
+    for guardian in family.guardians:
+        address = (guardian.email or "").strip()
+        if address and address.lower() not in chosen:
+            chosen[address.lower()] = family_wants
+    return sorted(address for address, wants in chosen.items() if wants)
 
 
 def unread_count(family_id: int) -> int:
@@ -13,3 +112,39 @@ def unread_count(family_id: int) -> int:
     return db.session.scalar(
         select(func.count(Alert.id)).where(Alert.family_id == family_id, Alert.read_at.is_(None))
     )
+
+
+def family_alerts(family: Family, limit: int = 50) -> list[Alert]:
+    """The family's latest alerts, newest first."""
+    return list(
+        db.session.scalars(
+            select(Alert)
+            .where(Alert.family_id == family.id)
+            .order_by(Alert.created_at.desc(), Alert.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(family: Family, alert_id: int, now: datetime) -> Alert | None:
+    """Mark one of the family's alerts read; None if the family has no such alert."""
+    alert = db.session.scalar(
+        select(Alert).where(Alert.id == alert_id, Alert.family_id == family.id)
+    )
+    if alert is None:
+        return None
+    if alert.read_at is None:
+        alert.read_at = now
+        db.session.commit()
+    return alert
+
+
+def mark_all_read(family: Family, now: datetime) -> int:
+    """Mark every unread alert of the family read; how many were."""
+    result = db.session.execute(
+        update(Alert)
+        .where(Alert.family_id == family.id, Alert.read_at.is_(None))
+        .values(read_at=now)
+    )
+    db.session.commit()
+    return result.rowcount

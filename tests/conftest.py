@@ -6,6 +6,7 @@ import os
 import re
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -38,6 +39,18 @@ def database_url(tmp_path_factory):
     return "sqlite://"
 
 
+class RequestIsolatedClient(FlaskClient):
+    """Each request gets its own app context, hence its own `g` and database session.
+
+    The app fixture keeps a context open for the test's own queries; without this, requests
+    would share it and Flask-Login's per-request user cache would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(
@@ -47,6 +60,7 @@ def app(database_url, tmp_path):
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         }
     )
+    app.test_client_class = RequestIsolatedClient
     with app.app_context():
         db.create_all()
         yield app
@@ -99,8 +113,8 @@ class AuthActions:
             headers=headers,
         )
 
-    def logout(self):
-        token = csrf_token(self.client, "/compte")
+    def logout(self, form_page: str = "/compte"):
+        token = csrf_token(self.client, form_page)
         return self.client.post("/logout", data={"csrf_token": token})
 
 
