@@ -7,7 +7,7 @@ import os
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -89,9 +89,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def register_blueprints(app: Flask) -> None:
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.bookings import bp as bookings_bp
     from blueprints.home import bp as home_bp
 
-    for blueprint in (auth_bp, home_bp, account_bp):
+    for blueprint in (auth_bp, home_bp, account_bp, bookings_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")
@@ -204,7 +205,7 @@ def register_template_helpers(app: Flask) -> None:
         from services.notifications import unread_count
 
         count = 0
-        if current_user.is_authenticated and not current_user.is_staff:
+        if has_request_context() and current_user.is_authenticated and not current_user.is_staff:
             count = unread_count(current_user.family_id)
         return {
             "unread_alerts": count,

@@ -14,13 +14,14 @@ from flask.cli import with_appcontext
 
 from extensions import db
 from models import StaffRole, StaffUser, utcnow
-from services import accounts, demo
+from services import accounts, demo, jobs
 
 
 def register(app: Flask) -> None:
     """Attach every command and command group to the app."""
     for command in (seed_demo, create_staff, demo_logins):
         app.cli.add_command(command)
+    app.cli.add_command(jobs_cli)
 
 
 def _refuse_in_production(what: str) -> None:
@@ -96,3 +97,20 @@ def demo_logins() -> None:
     for login in demo.DEMO_LOGINS:
         click.echo(f"  {login.username:<{width}}  {login.password}  {login.who}")
     click.echo("")
+
+
+@click.group("jobs")
+def jobs_cli() -> None:
+    """Tâches périodiques (cron, minuteur systemd)."""
+
+
+@jobs_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Dire ce qui serait fait, sans rien faire.")
+@with_appcontext
+def run_jobs(dry_run: bool) -> None:
+    """Lance chaque tâche une fois (--dry-run : dire sans faire)."""
+    outcomes = jobs.run_all(utcnow(), dry_run=dry_run)
+    for outcome in outcomes:
+        click.echo(f"{outcome.name}: {outcome.summary}")
+    if not all(outcome.ok for outcome in outcomes):
+        raise click.ClickException("au moins une tâche a échoué (voir le journal).")

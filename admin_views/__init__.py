@@ -1,4 +1,8 @@
-"""The staff back office (Flask-Admin), built inside the factory for each app."""
+"""The staff back office (Flask-Admin), built inside the factory for each app.
+
+Every model has a view but AuthSession, AccountToken (secrets) and InvoiceNumberSequence
+(the billing run's gapless counter).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from admin_views.base import StaffIndexView, StaffModelView
-from extensions import db
-import models
+from admin_views import bookings, content, families, finances, structure, system
+from admin_views.base import StaffIndexView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -19,32 +22,6 @@ def init_admin(app: Flask) -> Admin:
         index_view=StaffIndexView(name="Accueil", url="/admin"),
         csp_nonce_generator=lambda: g.get("csp_nonce", ""),
     )
-    for model in (
-        models.Family,
-        models.FamilyAccount,
-        models.Guardian,
-        models.Child,
-        models.School,
-        models.SchoolYear,
-        models.Activity,
-        models.ActivityOption,
-        models.Capacity,
-        models.Tariff,
-        models.Closure,
-        models.Registration,
-        models.Booking,
-        models.Invoice,
-        models.InvoiceLine,
-        models.Payment,
-        models.PaymentAllocation,
-        models.Document,
-        models.Resource,
-        models.NewsItem,
-        models.Alert,
-        models.ChangeRequest,
-        models.StaffUser,
-        models.AuditEvent,
-        models.OutboxEmail,
-    ):
-        admin.add_view(StaffModelView(model, db))
+    for area in (families, structure, bookings, finances, content, system):
+        area.add_views(admin)
     return admin

@@ -1,13 +1,50 @@
-"""Staff-only base views: every admin page, the index included, requires a staff session."""
+"""Staff-only base views: every admin page, the index included, requires a staff session.
+
+StaffModelView holds what every list shares: French labels and formats, columns hidden by
+role, CSV cells safe from formula injection, and an audit event for every change.
+"""
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+import re
+import unicodedata
+
+from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms.validators import ValidationError
 
-from models import StaffRole
+from admin_views.fields import (
+    DETAIL_FORMATTERS,
+    EXPORT_FORMATTERS,
+    LIST_FORMATTERS,
+    StaffFilterConverter,
+    StaffModelConverter,
+)
+from admin_views.labels import COLUMN_LABELS
+from extensions import db
+from models import (
+    Booking,
+    BookingStatus,
+    Child,
+    Document,
+    DocumentStatus,
+    Family,
+    FamilyAccount,
+    StaffRole,
+    StaffUser,
+)
+from services import accounts, audit
+
+# Never shown to any staff member (SECURITY.md check 10): hashes, the lockout counter, and
+# email bodies, which carry reset and invitation links.
+SECRET_COLUMNS = frozenset(
+    {"password_hash", "token_hash", "failed_logins", "body_text", "body_html"}
+)
+# A spreadsheet runs a cell starting with one of these as a formula (SECURITY.md check 15).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def is_staff(roles: tuple[StaffRole, ...] = (StaffRole.ADMIN, StaffRole.AGENT)) -> bool:
@@ -16,6 +53,23 @@ def is_staff(roles: tuple[StaffRole, ...] = (StaffRole.ADMIN, StaffRole.AGENT)) 
         and getattr(current_user, "is_staff", False)
         and current_user.role in roles
     )
+
+
+def is_admin() -> bool:
+    """True for an admin's request; False outside a request (views are built at start-up)."""
+    return has_request_context() and is_staff((StaffRole.ADMIN,))
+
+
+def admin_only() -> property:
+    """A permission (can_create, can_edit…) granted to the admin role only."""
+    return property(lambda _view: is_admin())
+
+
+def csv_safe(value):
+    """A text cell that a spreadsheet would run as a formula, defused with a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 class StaffAccessMixin:
@@ -27,24 +81,131 @@ class StaffAccessMixin:
         return is_staff(self.allowed_roles)
 
     def inaccessible_callback(self, name, **kwargs):
-        from flask import abort
-
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         abort(404)
 
 
+def dashboard_counts() -> dict[str, int]:
+    """What the back office's home page counts, in one query."""
+    counts = {
+        "families": select(func.count(Family.id)).where(Family.archived_at.is_(None)),
+        "children": select(func.count(Child.id)),
+        "pending_bookings": select(func.count(Booking.id)).where(
+            Booking.status == BookingStatus.PENDING
+        ),
+        "documents_to_review": select(func.count(Document.id)).where(
+            Document.status == DocumentStatus.RECEIVED
+        ),
+    }
+    query = select(*(count.scalar_subquery().label(name) for name, count in counts.items()))
+    return db.session.execute(query).one()._asdict()
+
+
 class StaffIndexView(StaffAccessMixin, AdminIndexView):
     @expose("/")
     def index(self):
-        return self.render("admin/index.html")
+        return self.render("admin/index.html", counts=dashboard_counts())
+
+
+class _VisibleColumns:
+    """One of ModelView's cached column lists, filtered per request by `hidden_columns()`."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.attribute = f"_all{name}"
+
+    def __get__(self, view, owner=None):
+        if view is None:
+            return self
+        hidden = view.hidden_columns()
+        return [column for column in getattr(view, self.attribute) if column[0] not in hidden]
+
+    def __set__(self, view, columns) -> None:
+        setattr(view, self.attribute, columns)
 
 
 class StaffModelView(StaffAccessMixin, ModelView):
-    """Defaults every staff list shares: paging, export, French labels where set."""
+    """Defaults every staff list shares; each area module declares its columns."""
 
+    list_template = "admin/model/staff_list.html"
     page_size = 50
     can_set_page_size = True
     can_export = True
     can_view_details = True
     export_types = ["csv"]
+    named_filter_urls = True
+    column_labels = COLUMN_LABELS
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    model_form_converter = StaffModelConverter
+    filter_converter = StaffFilterConverter()
+
+    _list_columns = _VisibleColumns()
+    _details_columns = _VisibleColumns()
+    _export_columns = _VisibleColumns()
+
+    def get_filter_arg(self, index: int, flt) -> str:
+        """`?flt0_ecole_contains=`: Flask-Admin drops accented letters (`cole_contains`)."""
+        operation = flt.operation()
+        # The untranslated operation, so a URL does not depend on the language.
+        words = f"{flt.name} {getattr(operation, '_args', [operation])[0]}"
+        ascii_words = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
+        return "_".join(re.sub(r"[^a-z0-9 ]", "", ascii_words.lower()).split())
+
+    def hidden_columns(self) -> frozenset[str]:
+        """Secrets for everyone; health notes for every role but admin."""
+        if is_admin():
+            return SECRET_COLUMNS
+        return SECRET_COLUMNS | audit.SENSITIVE_FIELDS
+
+    def create_form(self, obj=None):
+        return self._without_hidden(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_hidden(super().edit_form(obj))
+
+    def _without_hidden(self, form):
+        # A removed field is neither shown nor read from the POST: it cannot be written.
+        for name in self.hidden_columns() & set(form._fields):
+            del form[name]
+        return form
+
+    def get_export_value(self, model, name):
+        return csv_safe(super().get_export_value(model, name))
+
+    def on_model_change(self, form, model, is_created) -> None:
+        audit.record_change(current_user, model, is_created, request.remote_addr)
+
+    def on_model_delete(self, model) -> None:
+        audit.record_deletion(current_user, model, request.remote_addr)
+
+
+class ReadOnlyView(StaffModelView):
+    """Written by the services (billing, payments, mail, journal), only read here."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+
+
+def login_taken(account: FamilyAccount | StaffUser) -> bool:
+    """True if another family or staff account has this login (compared case-insensitively)."""
+    login = accounts.normalize_username(account.username)
+    # No autoflush: the edited account must not meet itself in the database.
+    with db.session.no_autoflush:
+        for model in (FamilyAccount, StaffUser):
+            query = select(model).where(func.lower(model.username) == login)
+            if any(found is not account for found in db.session.scalars(query)):
+                return True
+    return False
+
+
+class LoginAccountMixin:
+    """Logins share one namespace; no password is ever set here (invitation links do it)."""
+
+    def on_model_change(self, form, model, is_created) -> None:
+        model.username = model.username.strip()
+        if login_taken(model):
+            raise ValidationError("Cet identifiant est déjà utilisé par un autre compte.")
+        super().on_model_change(form, model, is_created)

@@ -26,3 +26,17 @@ def current_family():
     if not current_user.is_authenticated or current_user.is_staff:
         abort(403)
     return current_user.family
+
+
+def child_of_current_family(child_id: int, children=None):
+    """The family's child with this id, or 404 (never another family's child)."""
+    from extensions import db
+    from models import Child
+
+    if children is not None:
+        found = next((child for child in children if child.id == child_id), None)
+    else:
+        found = db.session.get(Child, child_id)
+    if found is None or found.family_id != current_family().id:
+        abort(404)
+    return found

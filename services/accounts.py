@@ -16,6 +16,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import (
@@ -181,7 +182,14 @@ class SessionLimits:
 
 def load_session(token: str, now: datetime, limits: SessionLimits) -> Account | None:
     """The account behind a live session token, or None (revoked, expired, disabled)."""
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _digest(token)))
+    row = db.session.scalar(
+        select(AuthSession)
+        .where(AuthSession.token_hash == _digest(token))
+        .options(
+            joinedload(AuthSession.family_account).joinedload(FamilyAccount.family),
+            joinedload(AuthSession.staff_user),
+        )
+    )
     if row is None or row.revoked_at is not None:
         return None
     account = row.staff_user or row.family_account

@@ -43,7 +43,6 @@ from extensions import db
 from models import (
     Activity,
     ActivityOption,
-    Alert,
     Attendance,
     Booking,
     BookingStatus,
@@ -54,6 +53,7 @@ from models import (
     SchoolYear,
     ValidationMode,
 )
+from services import notifications
 from services.calendar import (
     Calendar,
     CalendarDay,
@@ -78,7 +78,6 @@ ACTIVE = frozenset(
 HOLDS_PLACE = ACTIVE - {BookingStatus.PENDING}
 CANCELLABLE = frozenset({BookingStatus.REGISTERED, BookingStatus.CHANGE_REQUESTED})
 MAX_RANGE_DAYS = 366
-ALERT_KIND = "booking"
 
 
 class CellStatus(enum.StrEnum):
@@ -296,17 +295,49 @@ def declare_absence(
     the absence justified or not (`mark_absence_justified`).
     """
     booking = _booking_in(child, activity, day, HOLDS_PLACE)
-    if is_editable(activity, day, now, DeadlineKind.CANCEL):
-        raise InvalidTransition(
+    refusal = _absence_refusal(booking, activity, now)
+    if refusal is not None:
+        raise refusal
+    _mark_declared(booking, reason)
+    return Outcome(booking)
+
+
+@_transaction
+def declare_absences(
+    child: Child, start: date, end: date, reason: str, now: datetime
+) -> list[Booking]:
+    """declare_absence's rule over [start, end], for every activity of the child.
+
+    Each booked day where the rule allows it is marked, in one transaction; the others are
+    skipped (days still cancellable are cancelled from the calendar instead). Returns the
+    bookings marked.
+    """
+    _check_period(start, end)
+    rows = _bookings_by_key([child.id], None, start, end, lock=True)
+    declared = []
+    for booking in sorted(rows.values(), key=lambda b: (b.day, b.activity_id)):
+        if booking.status in HOLDS_PLACE and not _absence_refusal(booking, booking.activity, now):
+            _mark_declared(booking, reason)
+            declared.append(booking)
+    return declared
+
+
+def _absence_refusal(booking: Booking, activity: Activity, now: datetime) -> BookingError | None:
+    """Why an absence cannot be declared on this booked day now, or None."""
+    if is_editable(activity, booking.day, now, DeadlineKind.CANCEL):
+        return InvalidTransition(
             "Le délai d'annulation n'est pas encore passé : annulez plutôt la réservation."
         )
-    if paris_today(now) > day:
-        raise DeadlinePassed("Ce jour est passé : l'absence ne peut plus être déclarée.")
+    if paris_today(now) > booking.day:
+        return DeadlinePassed("Ce jour est passé : l'absence ne peut plus être déclarée.")
     if booking.attendance not in (None, Attendance.ABSENCE_DECLARED):
-        raise InvalidTransition("La présence de ce jour a déjà été relevée.")
+        return InvalidTransition("La présence de ce jour a déjà été relevée.")
+    return None
+
+
+def _mark_declared(booking: Booking, reason: str) -> None:
     booking.attendance = Attendance.ABSENCE_DECLARED
     booking.absence_reason = reason.strip()[:300]
-    return Outcome(booking)
 
 
 # --- Staff decisions --------------------------------------------------------------------
@@ -338,7 +369,7 @@ def approve(booking: Booking, now: datetime) -> Outcome:
         case _:
             raise InvalidTransition("Aucune demande n'est en attente pour cette réservation.")
     booking.requested_option_id = None
-    _alert(booking, f"{message} : {_describe(booking)}.")
+    _alert(booking, f"{message} : {_describe(booking)}.", now)
     return Outcome(booking, promoted)
 
 
@@ -358,7 +389,7 @@ def refuse(booking: Booking, reason: str, now: datetime) -> Outcome:
     booking.requested_option_id = None
     booking.refusal_reason = reason
     label = "Réservation refusée" if was_pending else "Demande refusée"
-    _alert(booking, f"{label} : {_describe(booking)}. Motif : {reason}")
+    _alert(booking, f"{label} : {_describe(booking)}. Motif : {reason}", now)
     return Outcome(booking)
 
 
@@ -370,6 +401,7 @@ def mark_absence_justified(booking: Booking, justified: bool) -> Outcome:
         Attendance.ABSENT_JUSTIFIED,
         Attendance.ABSENT_UNJUSTIFIED,
     }
+    booking = _locked(booking)
     if booking.attendance not in declared:
         raise InvalidTransition("Aucune absence n'a été déclarée ce jour-là.")
     booking.attendance = Attendance.ABSENT_JUSTIFIED if justified else Attendance.ABSENT_UNJUSTIFIED
@@ -688,7 +720,8 @@ def _promote_waiting(school_id: int, activity: Activity, day: date, now: datetim
     )
     for booking in waiting:
         booking.status = BookingStatus.REGISTERED
-        _alert(booking, f"Une place s'est libérée, réservation confirmée : {_describe(booking)}.")
+        message = f"Une place s'est libérée, réservation confirmée : {_describe(booking)}."
+        _alert(booking, message, now)
     return waiting
 
 
@@ -724,20 +757,22 @@ def _describe(booking: Booking) -> str:
     return f"{booking.activity.name} du {date_fr(booking.day)} pour {booking.child.first_name}"
 
 
-def _alert(booking: Booking, message: str) -> None:
-    """An alert to the booking's family, in the caller's transaction."""
+def _alert(booking: Booking, message: str, now: datetime) -> None:
+    """An alert (and its email) to the booking's family, in the caller's transaction."""
     link = f"/reservations/{booking.child_id}/{booking.day:%Y-%m}"
-    db.session.add(
-        Alert(family_id=booking.child.family_id, kind=ALERT_KIND, message=message[:500], link=link)
-    )
+    notifications.notify(booking.child.family, notifications.BOOKING, message, link, now)
 
 
 # --- Bulk internals ---------------------------------------------------------------------
 
 
-def _days_of(start: date, end: date, weekdays: Iterable[int]) -> list[date]:
+def _check_period(start: date, end: date) -> None:
     if end < start or (end - start).days > MAX_RANGE_DAYS:
         raise BookingError("La période choisie n'est pas valide (un an au plus).")
+
+
+def _days_of(start: date, end: date, weekdays: Iterable[int]) -> list[date]:
+    _check_period(start, end)
     wanted = set(weekdays)
     return [day for day in date_range(start, end) if day.isoweekday() in wanted]
 

@@ -662,7 +662,7 @@ def _news(demo: Demo) -> None:
         ),
         (
             "Fermeture exceptionnelle à l'école Sainte-Thérèse",
-            date(2026, 11, 20),
+            date(2026, 11, 16),
             "Le vendredi 4 décembre 2026, le personnel est en formation : il n'y aura ni "
             "restauration scolaire ni accueil périscolaire à l'école Sainte-Thérèse ce jour-là. "
             "Aucune réservation ne sera facturée.",

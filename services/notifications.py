@@ -44,7 +44,9 @@ KIND_LABELS = {
 MESSAGE_MAX = 500
 
 
-def notify(family: Family, kind: str, message: str, link: str = "", now: datetime | None = None) -> Alert:
+def notify(
+    family: Family, kind: str, message: str, link: str = "", now: datetime | None = None
+) -> Alert:
     """Add an alert for the family and queue its email (the caller commits both, or neither).
 
     `link` is a path on the portal ("/reservations/3/2026-11"); the email makes it absolute

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 
 from extensions import db
 from models import TokenPurpose
@@ -23,8 +23,8 @@ def send_reset_link(username: str, now: datetime) -> None:
     mail.queue_email(
         account.email,
         "Portail Famille : choisir un nouveau mot de passe",
-        render_template("emails/reset.txt", **context),
-        render_template("emails/reset.html", **context),
+        mail.render_email("emails/reset.txt", **context),
+        mail.render_email("emails/reset.html", **context),
         family_id=getattr(account, "family_id", None),
     )
     db.session.commit()

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from sqlalchemy import event
 
 from extensions import db
-from models import Child, Family, FamilyAccount, Guardian, School, StaffRole, StaffUser
+from models import (
+    Activity,
+    ActivityOption,
+    Booking,
+    BookingStatus,
+    Capacity,
+    Child,
+    Closure,
+    Family,
+    FamilyAccount,
+    Guardian,
+    Registration,
+    RegistrationStatus,
+    School,
+    SchoolYear,
+    StaffRole,
+    StaffUser,
+    ValidationMode,
+)
 from services.accounts import hash_password
 
 PASSWORD = "Correct-horse-2026"
@@ -71,3 +93,113 @@ def staff_user(username: str, role: StaffRole = StaffRole.AGENT) -> StaffUser:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+# --- Booking calendar: school years, activities, capacities, registrations, bookings ---
+
+
+def school_year(
+    label: str = "2026-2027", starts_on: date = date(2026, 9, 1), ends_on: date = date(2027, 7, 2)
+) -> SchoolYear:
+    found = db.session.query(SchoolYear).filter_by(label=label).one_or_none()
+    if found:
+        return found
+    item = SchoolYear(label=label, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def activity(
+    code: str = "canteen",
+    name: str = "Restaurant scolaire",
+    mode: ValidationMode = ValidationMode.AUTOMATIC,
+    options: tuple[str, ...] = ("standard", "sans-viande"),
+    **settings,
+) -> Activity:
+    """An activity with its options (the first is the default); `settings` override deadlines."""
+    item = Activity(code=code, name=name, validation_mode=mode, **settings)
+    db.session.add(item)
+    for index, option_code in enumerate(options):
+        default = index == 0
+        db.session.add(
+            ActivityOption(activity=item, code=option_code, label=option_code, is_default=default)
+        )
+    db.session.commit()
+    return item
+
+
+def capacity(where: School, what: Activity, places: int) -> Capacity:
+    item = Capacity(school_id=where.id, activity_id=what.id, places=places)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def registration(
+    child: Child,
+    what: Activity,
+    year: SchoolYear,
+    status: RegistrationStatus = RegistrationStatus.ACCEPTED,
+) -> Registration:
+    item = Registration(
+        child_id=child.id, activity_id=what.id, school_year_id=year.id, status=status
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def closure(starts_on: date, ends_on: date, reason: str, where: School | None = None) -> Closure:
+    item = Closure(
+        school_id=where.id if where else None, starts_on=starts_on, ends_on=ends_on, reason=reason
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def booking(
+    child: Child,
+    what: Activity,
+    day: date,
+    status: BookingStatus = BookingStatus.REGISTERED,
+    requested_at: datetime | None = None,
+    option: ActivityOption | None = None,
+) -> Booking:
+    """A booking row written directly (no rule applied): the state a test starts from."""
+    item = Booking(
+        child_id=child.id,
+        activity_id=what.id,
+        school_id=child.school_id,
+        day=day,
+        status=status,
+        option_id=option.id if option else None,
+        requested_at=requested_at or datetime(2026, 9, 1, 8, 0),
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def guardian(family: Family, first_name: str, email: str = "") -> Guardian:
+    """Another adult of the family (a second responsable légal)."""
+    item = Guardian(family=family, first_name=first_name, last_name=family.name, email=email)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+@contextmanager
+def counted_queries() -> Iterator[list[str]]:
+    """The SQL statements the block sends, as a list filled while it runs."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

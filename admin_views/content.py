@@ -1,0 +1,49 @@
+"""Contenus: news on the home page, the commune's published files, alerts to families."""
+
+from __future__ import annotations
+
+from flask_admin import Admin
+
+from admin_views.base import StaffModelView
+from extensions import db
+from models import Alert, NewsItem, Resource
+
+CATEGORY = "Contenus"
+
+
+class NewsItemView(StaffModelView):
+    column_list = ("published_on", "title", "is_published")
+    column_searchable_list = ("title",)
+    column_filters = ("is_published", "published_on")
+    column_default_sort = ("published_on", True)
+    form_columns = ("title", "body", "published_on", "is_published")
+
+
+class ResourceView(StaffModelView):
+    """Published files: the upload (type and content checks) belongs to the documents service."""
+
+    can_create = False
+    column_list = ("title", "category", "original_name", "is_published", "created_at")
+    column_details_list = (*column_list, "content_type")
+    column_searchable_list = ("title",)
+    column_filters = ("category", "is_published")
+    column_default_sort = ("created_at", True)
+    form_columns = ("title", "category", "is_published")
+
+
+class AlertView(StaffModelView):
+    """A message to one family; the link is set by the services only (no free URL here)."""
+
+    column_list = ("created_at", "family", "kind", "message", "read_at")
+    column_searchable_list = ("message", "family.name")
+    column_filters = ("kind", "created_at", "read_at")
+    column_default_sort = ("created_at", True)
+    form_columns = ("family", "kind", "message")
+
+
+def add_views(admin: Admin) -> None:
+    admin.add_views(
+        NewsItemView(NewsItem, db, name="Actualités", category=CATEGORY),
+        ResourceView(Resource, db, name="Documents de la structure", category=CATEGORY),
+        AlertView(Alert, db, name="Alertes", category=CATEGORY),
+    )

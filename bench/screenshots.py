@@ -1,0 +1,59 @@
+"""Screenshots of the parent portal for the README: `.venv/bin/python bench/screenshots.py`.
+
+Not a test: the same machinery as tests/e2e (demo data, live server, Debian's Chromium),
+writing docs/screenshots/login-phone.png, home-phone.png (390x844), home-desktop.png (1280x800).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from services.demo import FAMILY_PASSWORD  # noqa: E402
+from tests.e2e import harness  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def shoot(browser, base_url: str, viewport: dict, shots: list[tuple[str, bool]]) -> None:
+    """Open a fresh context at `viewport`; (name, signed_in) pairs, in order."""
+    context = browser.new_context(base_url=base_url, viewport=viewport, locale="fr-FR")
+    page = context.new_page()
+    for name, signed_in in shots:
+        if signed_in:
+            harness.sign_in(page, "famille.demo", FAMILY_PASSWORD)
+        else:
+            page.goto("/login")
+        page.screenshot(path=str(OUT / f"{name}.png"))
+        print(f"{OUT.relative_to(ROOT)}/{name}.png")
+    context.close()
+
+
+def main() -> int:
+    reason = harness.missing_browser()
+    if reason:
+        print(f"cannot take screenshots: {reason}", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        harness.live_demo_server(Path(workdir)) as server,
+        sync_playwright() as playwright,
+    ):
+        browser = harness.launch_chromium(playwright)
+        shoot(browser, server.url, harness.PHONE, [("login-phone", False), ("home-phone", True)])
+        shoot(browser, server.url, harness.DESKTOP, [("home-desktop", True)])
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
