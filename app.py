@@ -88,11 +88,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.account import bp as account_bp
+    from blueprints.alerts import bp as alerts_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.bookings import bp as bookings_bp
     from blueprints.home import bp as home_bp
 
-    for blueprint in (auth_bp, home_bp, account_bp, bookings_bp):
+    for blueprint in (auth_bp, home_bp, account_bp, bookings_bp, alerts_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -92,7 +92,9 @@ def set_password(
     account.failed_logins = 0
     account.locked_until = None
     revoke_sessions(account, now, keep_token=keep_token)
-    _expire_tokens(account, TokenPurpose.RESET, now)
+    # Every pending link dies with the old password: reset, invitation, email change.
+    for purpose in TokenPurpose:
+        expire_tokens(account, purpose, now)
 
 
 def find_account(username: str) -> Account | None:
@@ -130,6 +132,11 @@ def authenticate(username: str, password: str, now: datetime) -> Account | None:
     account.locked_until = None
     account.last_login_at = now
     return account
+
+
+def check_password(account: Account, password: str) -> bool:
+    """True if `password` is the account's current one (re-authentication before a change)."""
+    return bool(account.password_hash) and _verify(account.password_hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -301,10 +308,13 @@ def reset_password_with_token(token: str, new_password: str, now: datetime) -> A
     raise InvalidToken()
 
 
-def _expire_tokens(account: Account, purpose: TokenPurpose, now: datetime) -> None:
+def expire_tokens(account: Account, purpose: TokenPurpose, now: datetime) -> None:
+    """Make the account's unused links of this purpose unusable (marked used at `now`)."""
     column = AccountToken.staff_user_id if account.is_staff else AccountToken.family_account_id
     db.session.execute(
         update(AccountToken)
-        .where(column == account.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .where(
+            column == account.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None)
+        )
         .values(used_at=now)
     )

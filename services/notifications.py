@@ -6,7 +6,7 @@ recipient address; services.mail merges a family's items of a few minutes into o
 Who gets the email of an alert of kind K:
 
 - each enabled family account with an address, if its `email_alert_kinds` lists K or is
-  empty (empty means every kind);
+  empty (empty means every kind; NO_EMAIL, "-", means none);
 - each guardian with an address, if the family wants K: at least one of its accounts
   does (a family without any account gets every kind).
 
@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from extensions import db
-from models import Alert, Family, utcnow
+from models import Alert, Family, FamilyAccount, utcnow
 from services import mail
 from services.formatting import datetime_fr
 
@@ -42,6 +42,8 @@ KIND_LABELS = {
 }
 
 MESSAGE_MAX = 500
+# The `email_alert_kinds` value of a family that wants no alert by email (empty means all).
+NO_EMAIL = "-"
 
 
 def notify(
@@ -85,9 +87,37 @@ def _queue_emails(family: Family, alert: Alert, addresses: list[str], now: datet
 
 
 def wanted_kinds(setting: str) -> set[str] | None:
-    """The kinds an `email_alert_kinds` value lists; None when it is empty (every kind)."""
+    """The kinds an `email_alert_kinds` value lists; None when it is empty (every kind).
+
+    NO_EMAIL gives the empty set: the alerts stay on the portal, no email goes out.
+    """
+    if (setting or "").strip() == NO_EMAIL:
+        return set()
     kinds = {part.strip().lower() for part in (setting or "").split(",") if part.strip()}
     return kinds or None
+
+
+def chosen_email_kinds(setting: str) -> list[str]:
+    """The known kinds the setting sends by email, in KIND_LABELS order (for the form)."""
+    kinds = wanted_kinds(setting)
+    return [kind for kind in KIND_LABELS if kinds is None or kind in kinds]
+
+
+def set_email_alert_kinds(account: FamilyAccount, kinds: list[str]) -> None:
+    """Store the kinds the account also wants by email, and commit.
+
+    Every kind chosen is stored as empty (every kind, including kinds added later, as for
+    an account that never chose); none as NO_EMAIL.
+    """
+    unknown = set(kinds) - KIND_LABELS.keys()
+    if unknown:
+        raise ValueError(f"unknown alert kinds: {sorted(unknown)!r}")
+    chosen = [kind for kind in KIND_LABELS if kind in kinds]
+    if len(chosen) == len(KIND_LABELS):
+        account.email_alert_kinds = ""
+    else:
+        account.email_alert_kinds = ",".join(chosen) or NO_EMAIL
+    db.session.commit()
 
 
 def email_recipients(family: Family, kind: str) -> list[str]:
