@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from flask import abort
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import (
     BooleanField,
     DateField,
@@ -53,13 +54,11 @@ SCHOOL_WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the grid's columns
 
 def children_of(family: Family) -> list[Child]:
     """The family's children, eldest first, with their school (one query)."""
-    from sqlalchemy.orm import selectinload
-
     return list(
         db.session.scalars(
             select(Child)
             .where(Child.family_id == family.id)
-            .options(selectinload(Child.school))
+            .options(joinedload(Child.school))
             .order_by(Child.birth_date, Child.id)
         )
     )
@@ -94,6 +93,15 @@ class Week:
     days: list[date | None]
     rows: list[Row] = field(default_factory=list)
 
+    @property
+    def closed_reason(self) -> str:
+        """The reason when the whole week is closed for every activity (holidays), else ''."""
+        cells = [cell for row in self.rows for cell in row.cells if cell is not None]
+        reasons = {cell.reason for cell in cells if cell.status == CellStatus.CLOSED}
+        all_closed = cells and all(cell.status == CellStatus.CLOSED for cell in cells)
+        weekday_reasons = sorted(reasons - {"Pas de classe le mercredi", "Week-end"})
+        return " · ".join(weekday_reasons) if all_closed else ""
+
 
 @dataclass
 class MonthPage:
@@ -118,18 +126,21 @@ def month_page(child: Child, first: date, now: datetime) -> MonthPage:
     while monday <= last:
         days = [monday + timedelta(days=i) for i in SCHOOL_WEEKDAYS]
         shown = [d if d.month == first.month else None for d in days]
+        monday += timedelta(days=7)
+        if not any(shown):
+            continue  # a month starting on a weekend: its first Monday-Friday is outside
         week = Week(shown)
         for activity_month in grid.activities:
             by_day = {cell.day: cell for cell in activity_month.cells}
             week.rows.append(Row(activity_month.activity, [by_day.get(d) for d in shown]))
         weeks.append(week)
-        monday += timedelta(days=7)
     return MonthPage(
         first=start,
         previous=(start - timedelta(days=1)).replace(day=1),
         next=last + timedelta(days=1),
         weeks=weeks,
-        options=options_by_activity(),
+        # month_grid loaded each activity with its options: no query more
+        options={row.activity.id: list(row.activity.options) for row in grid.activities},
         has_activities=bool(grid.activities),
     )
 

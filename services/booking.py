@@ -963,3 +963,4 @@ def _confirm_cancels(children, activity, days, now) -> CancelPlan:
         plan.promoted.extend(_promote_waiting(school_id, activity, day, now))
     plan.confirmed = True
     return plan
+

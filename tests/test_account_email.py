@@ -174,9 +174,7 @@ def test_the_address_changes_only_when_the_link_is_confirmed(client, auth, famil
 
     assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/compte"
     assert account().email == "Nouvelle.Adresse@example.net"
-    assert "les emails du portail iront désormais à" in client.get("/compte").get_data(
-        as_text=True
-    )
+    assert "les emails du portail iront désormais à" in client.get("/compte").get_data(as_text=True)
     assert mail.send_pending(utcnow()).emails == 1
     [notice] = smtp.inbox.to("famille.a@example.org")
     assert "a été remplacée" in notice.text and "famille.a" in notice.text

@@ -123,8 +123,12 @@ def test_public_sources_need_no_network(chalmel, monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    calendar.public_holidays.cache_clear()
-    calendar.school_holidays.cache_clear()
+    for cached in (
+        calendar.public_holidays,
+        calendar.school_holidays,
+        calendar._school_holiday_dates,
+    ):
+        cached.cache_clear()
     assert calendar.school_holidays(2027)[date(2027, 2, 22)] == "Vacances d'hiver"
     assert calendar.public_holidays(2027)[date(2027, 5, 6)] == "Ascension"
 
