@@ -1,7 +1,8 @@
 """Screenshots of the parent portal for the README: `.venv/bin/python bench/screenshots.py`.
 
 Not a test: the same machinery as tests/e2e (demo data, live server, Debian's Chromium),
-writing docs/screenshots/login-phone.png, home-phone.png (390x844), home-desktop.png (1280x800).
+writing docs/screenshots/login-phone.png, home-phone.png, reservations-phone.png (390x844),
+home-desktop.png and reservations-desktop.png (1280x800).
 """
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ from tests.e2e import harness  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 
 
-def shoot(browser, base_url: str, viewport: dict, shots: list[tuple[str, bool]]) -> None:
-    """Open a fresh context at `viewport`; (name, signed_in) pairs, in order."""
+def shoot(browser, base_url: str, viewport: dict, shots: list[tuple[str, bool, str]]) -> None:
+    """Open a fresh context at `viewport`; (name, sign in first, then open path), in order."""
     context = browser.new_context(base_url=base_url, viewport=viewport, locale="fr-FR")
     page = context.new_page()
-    for name, signed_in in shots:
+    for name, signed_in, path in shots:
         if signed_in:
             harness.sign_in(page, "famille.demo", FAMILY_PASSWORD)
-        else:
-            page.goto("/login")
-        page.screenshot(path=str(OUT / f"{name}.png"))
+        if path:
+            page.goto(path)
+        full = name.startswith("reservations")
+        page.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
         print(f"{OUT.relative_to(ROOT)}/{name}.png")
     context.close()
 
@@ -49,8 +51,16 @@ def main() -> int:
         sync_playwright() as playwright,
     ):
         browser = harness.launch_chromium(playwright)
-        shoot(browser, server.url, harness.PHONE, [("login-phone", False), ("home-phone", True)])
-        shoot(browser, server.url, harness.DESKTOP, [("home-desktop", True)])
+        december = "/reservations/1/2026-12"  # Tom, the demo's first child: all five colours
+        shoot(
+            browser,
+            server.url,
+            harness.PHONE,
+            [("login-phone", False, "/login"), ("home-phone", True, ""),
+             ("reservations-phone", False, december)],
+        )
+        shoot(browser, server.url, harness.DESKTOP, [("home-desktop", True, ""),
+                                                     ("reservations-desktop", False, december)])
         browser.close()
     return 0
 

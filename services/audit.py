@@ -116,7 +116,7 @@ def _cleaned(changes: dict[str, list]) -> dict[str, list]:
     return {
         field: [MASK, MASK] if field in SENSITIVE_FIELDS else values
         for field, values in changes.items()
-        if True
+        if field not in SECRET_FIELDS
     }
 
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
@@ -33,6 +33,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# The browser tests and screenshots live on Thursday 26 November 2026, 9:00 in Paris,
+# whatever day they run: the demo school year and its deadlines stay where they expect.
+DEMO_NOW = datetime(2026, 11, 26, 8, 0)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -67,8 +70,12 @@ def live_demo_server(workdir: Path) -> Iterator[LiveServer]:
     )
     with app.app_context():
         db.create_all()
-        load_demo_data(date.today())
+        load_demo_data(DEMO_NOW.date())
         db.session.remove()
+    import blueprints.bookings as booking_pages
+
+    real_clock = booking_pages.utcnow
+    booking_pages.utcnow = lambda: DEMO_NOW
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -77,6 +84,7 @@ def live_demo_server(workdir: Path) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        booking_pages.utcnow = real_clock
         with app.app_context():
             db.engine.dispose()
 
