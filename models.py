@@ -429,6 +429,8 @@ class Booking(Timestamped, db.Model):
     status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus, "booking_status"))
     attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance"))
     absence_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Came without a booking (added at attendance): billed at the activity's penalty price.
+    is_walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
     refusal_reason: Mapped[str] = mapped_column(String(300), default="")
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

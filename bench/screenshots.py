@@ -1,7 +1,8 @@
 """Screenshots of the parent portal for the README: `.venv/bin/python bench/screenshots.py`.
 
 Not a test: the same machinery as tests/e2e (demo data, live server, Debian's Chromium),
-writing docs/screenshots/login-phone.png, home-phone.png, reservations-phone.png (390x844),
+writing docs/screenshots/login-phone.png, home-phone.png, reservations-phone.png,
+alertes-phone.png (390x844),
 home-desktop.png and reservations-desktop.png (1280x800).
 """
 
@@ -57,7 +58,7 @@ def main() -> int:
             server.url,
             harness.PHONE,
             [("login-phone", False, "/login"), ("home-phone", True, ""),
-             ("reservations-phone", False, december)],
+             ("reservations-phone", False, december), ("alertes-phone", False, "/alertes")],
         )
         shoot(browser, server.url, harness.DESKTOP, [("home-desktop", True, ""),
                                                      ("reservations-desktop", False, december)])

@@ -251,10 +251,14 @@ def test_bookings_are_filtered_by_status_with_french_labels(client, auth, staff,
 
 
 def test_bookings_are_filtered_by_school_activity_and_day(client, auth, staff, family):
-    first, _ = family.children
-    activity = canteen()
-    kept = book(first, activity, date(2026, 11, 26), BookingStatus.REGISTERED)
+    first, second = family.children
+    second.school = factories.school("École Sainte-Thérèse")
+    activity, evening = canteen(), Activity(code="care_evening", name="Accueil du soir")
+    day = date(2026, 11, 26)
+    kept = book(first, activity, day, BookingStatus.REGISTERED)
     book(first, activity, date(2026, 11, 27), BookingStatus.REGISTERED)
+    book(first, evening, day, BookingStatus.REGISTERED)
+    book(second, activity, day, BookingStatus.REGISTERED)
     auth.login("agent.a")
     query = (
         "flt0_ecole_contains=Chalmel&flt1_prestation_equals=Restaurant scolaire"
@@ -518,7 +522,29 @@ def test_the_journal_is_read_only_and_newest_first(client, auth, admin):
     assert client.get("/admin/auditevent/new/").status_code == 302
 
 
-def test_families_and_children_cannot_be_deleted(client, auth, admin, family):
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "family",
+        "familyaccount",
+        "guardian",
+        "child",
+        "document",
+        "registration",
+        "booking",
+        "invoice",
+        "invoiceline",
+        "payment",
+        "paymentallocation",
+        "auditevent",
+    ],
+)
+def test_family_and_money_records_offer_no_delete(client, auth, admin, one_of_each, endpoint):
+    auth.login("admin.a")
+    assert f"/admin/{endpoint}/delete/" not in page(client, f"/admin/{endpoint}/")
+
+
+def test_deleting_a_family_or_a_child_is_refused(client, auth, admin, family):
     auth.login("admin.a")
     token = csrf_token(client, "/admin/family/new/")
     for endpoint, row in (("family", family), ("child", family.children[0])):

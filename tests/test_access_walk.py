@@ -1,0 +1,74 @@
+"""SECURITY.md check 8: family A reaches none of family B's things, on every route with an id.
+
+The walk covers every rule of app.url_map that takes an integer id, outside /admin and
+/static, for GET and POST. A new route with an id parameter this test does not know fails
+it, so whoever adds one says which family owns the id.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from extensions import db
+from models import Alert, BookingStatus
+from tests import factories
+from tests.conftest import csrf_token
+
+PLAIN_VALUES = {
+    "month": "2026-11",
+    "day": "2026-11-19",
+    "activity_code": "canteen",
+    "token": "x" * 43,
+}
+
+
+@pytest.fixture
+def b_things(app, other_family):
+    """One of everything family B owns, by the route parameter naming its id."""
+    year = factories.school_year()
+    canteen = factories.activity(options=("standard",))
+    child = other_family.children[0]
+    factories.registration(child, canteen, year)
+    booking = factories.booking(child, canteen, date(2026, 11, 19), BookingStatus.REGISTERED)
+    alert = Alert(family_id=other_family.id, kind="booking", message="Secret de B", link="/")
+    db.session.add(alert)
+    db.session.commit()
+    return {
+        "child_id": child.id,
+        "booking_id": booking.id,
+        "alert_id": alert.id,
+    }
+
+
+def id_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/admin", "/static")):
+            continue
+        if any(type(conv).__name__ == "IntegerConverter" for conv in rule._converters.values()):
+            yield rule
+
+
+def test_every_id_route_refuses_another_familys_ids(app, client, auth, family, b_things):
+    auth.login("famille.a")
+    token = csrf_token(client, "/compte")
+    walked = 0
+    for rule in id_rules(app):
+        values = {}
+        for name in rule.arguments:
+            if name in b_things:
+                values[name] = b_things[name]
+            elif name in PLAIN_VALUES:
+                values[name] = PLAIN_VALUES[name]
+            else:
+                pytest.fail(f"{rule.rule}: say whose id '{name}' is in b_things")
+        path = rule.build(values)[1]
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(path, method=method, data={"csrf_token": token,
+                                                              "action": "book"})
+            body = response.get_data(as_text=True)
+            assert response.status_code in (403, 404), f"{method} {path}: {response.status_code}"
+            assert "Enfant1 B" not in body and "Secret de B" not in body
+            walked += 1
+    assert walked >= 3
