@@ -10,7 +10,16 @@ from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from admin_views import bookings, content, families, finances, structure, system
+from admin_views import (
+    attendance,
+    bookings,
+    content,
+    families,
+    finances,
+    requests,
+    structure,
+    system,
+)
 from admin_views.base import StaffIndexView
 
 
@@ -22,6 +31,6 @@ def init_admin(app: Flask) -> Admin:
         index_view=StaffIndexView(name="Accueil", url="/admin"),
         csp_nonce_generator=lambda: g.get("csp_nonce", ""),
     )
-    for area in (families, structure, bookings, finances, content, system):
+    for area in (families, structure, bookings, requests, attendance, finances, content, system):
         area.add_views(admin)
     return admin

@@ -145,7 +145,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
     _details_columns = _VisibleColumns()
     _export_columns = _VisibleColumns()
 
-    def _unused_arg(self, index: int, flt) -> str:
+    def get_filter_arg(self, index: int, flt) -> str:
         """`?flt0_ecole_contains=`: Flask-Admin drops accented letters (`cole_contains`)."""
         operation = flt.operation()
         # The untranslated operation, so a URL does not depend on the language.

@@ -28,6 +28,18 @@ def money_columns(*names: str) -> dict:
     return dict.fromkeys(names, money_cell)
 
 
+def related_cell(describe):
+    """A column formatter showing a related row, or each row of a list, with `describe`."""
+
+    def cell(_view, _context, model, name) -> str:
+        value = getattr(model, name)
+        if isinstance(value, list):
+            return " ; ".join(describe(item) for item in value)
+        return "" if value is None else describe(value)
+
+    return cell
+
+
 def month_cell(_view, _context, model, name) -> str:
     """The month a first-of-month date stands for: novembre 2026."""
     return formatting.date_fr(getattr(model, name), "LLLL y")

@@ -11,11 +11,25 @@ from flask_admin import Admin
 from flask_login import current_user
 
 from admin_views.base import ReadOnlyView, StaffModelView
-from admin_views.fields import MoneyField, money_columns, month_cell
+from admin_views.fields import MoneyField, money_columns, month_cell, related_cell
+from admin_views.labels import enum_label
 from extensions import db
-from models import Invoice, InvoiceLine, Payment, PaymentAllocation, Tariff
+from models import Invoice, InvoiceLine, Payment, PaymentAllocation, PaymentMethod, Tariff
+from services.formatting import money
 
 CATEGORY = "Finances"
+
+
+def line_text(line: InvoiceLine) -> str:
+    return f"{line.label} : {line.quantity} × {money(line.unit_price_cents)}"
+
+
+def payment_text(payment: Payment) -> str:
+    return f"{enum_label(payment.method)} de {money(payment.amount_cents)}, {payment.family}"
+
+
+def allocation_text(allocation: PaymentAllocation) -> str:
+    return f"{allocation.invoice} : {money(allocation.amount_cents)}"
 
 
 class TariffView(StaffModelView):
@@ -50,7 +64,11 @@ class InvoiceView(ReadOnlyView):
     column_searchable_list = ("number", "family.name")
     column_filters = ("status", "period_month", "kind", "issued_at")
     column_default_sort = [("period_month", True), ("number", True)]
-    column_formatters = {**money_columns("total_cents"), "period_month": month_cell}
+    column_formatters = {
+        **money_columns("total_cents"),
+        "period_month": month_cell,
+        "lines": related_cell(line_text),
+    }
 
 
 class InvoiceLineView(ReadOnlyView):
@@ -89,9 +107,20 @@ class PaymentView(StaffModelView):
     column_searchable_list = ("reference", "mollie_id", "family.name")
     column_filters = ("method", "status", "received_on")
     column_default_sort = [("received_on", True), ("id", True)]
-    column_formatters = money_columns("amount_cents", "refunded_cents")
+    column_formatters = {
+        **money_columns("amount_cents", "refunded_cents"),
+        "allocations": related_cell(allocation_text),
+    }
     form_columns = ("family", "method", "amount_cents", "received_on", "reference")
     form_overrides = {"amount_cents": MoneyField}
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        # Online payments come from Mollie only; by hand, staff record the rest.
+        form.method.choices = [
+            choice for choice in form.method.choices if choice[0] != PaymentMethod.ONLINE
+        ]
+        return form
 
     def on_model_change(self, form, model, is_created) -> None:
         model.recorded_by_id = current_user.id
@@ -102,7 +131,7 @@ class PaymentAllocationView(ReadOnlyView):
     column_list = ("payment", "invoice", "amount_cents")
     column_searchable_list = ("invoice.number",)
     column_default_sort = ("id", True)
-    column_formatters = money_columns("amount_cents")
+    column_formatters = {**money_columns("amount_cents"), "payment": related_cell(payment_text)}
 
 
 def add_views(admin: Admin) -> None:

@@ -118,7 +118,7 @@ def request_email_change():
             )
         except account_email.EmailChangeRejected as error:
             db.session.rollback()
-            form.new_email.errors.append(str(error))
+            form[error.field].errors.append(str(error))
         else:
             flash(
                 f"Un lien de confirmation vient d'être envoyé à {address}. Votre adresse "

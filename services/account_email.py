@@ -27,7 +27,11 @@ _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z
 
 
 class EmailChangeRejected(ValueError):
-    """The request cannot be accepted; the message is for the person."""
+    """The request cannot be accepted; the message is for the person, about `field`."""
+
+    def __init__(self, message: str, field: str = "new_email"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ def request_email_change(
     address = normalize_address(new_email)
     check_address(address)
     if not accounts.check_password(account, password):
-        raise EmailChangeRejected("Le mot de passe actuel est incorrect.")
+        raise EmailChangeRejected("Le mot de passe actuel est incorrect.", field="password")
     if address.lower() == (account.email or "").strip().lower():
         raise EmailChangeRejected("C'est déjà l'adresse email de votre compte.")
     accounts.expire_tokens(account, TokenPurpose.EMAIL_CHANGE, now)

@@ -203,3 +203,19 @@ def counted_queries() -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def child(family: Family, first_name: str, where: School | None = None, **fields) -> Child:
+    """One more child of the family (at `where`, else the default school); `fields` override."""
+    item = Child(
+        family=family,
+        first_name=first_name,
+        last_name=fields.pop("last_name", family.name),
+        birth_date=fields.pop("birth_date", date(2019, 5, 2)),
+        school=where or school(),
+        class_name=fields.pop("class_name", "CP"),
+        **fields,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item

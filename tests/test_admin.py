@@ -49,6 +49,8 @@ from tests.conftest import csrf_token
 HEALTH_NOTE = "Allergie sévère aux arachides"
 # Every row of a list links to its details page.
 ROW_ID = re.compile(r'/details/\?id=(\d+)&')
+# A row shown as Python writes it, <Payment 3>, rather than in words.
+REPR = re.compile(r"&lt;[A-Z][A-Za-z]+ \d+&gt;")
 # Models with no admin view on purpose: secrets, and the billing run's gapless counter.
 NO_VIEW = {"AuthSession", "AccountToken", "InvoiceNumberSequence"}
 
@@ -178,9 +180,13 @@ def one_of_each(family, staff):
 def test_an_agent_sees_the_list_and_details_of_every_model(app, client, auth, one_of_each):
     auth.login("agent.a")
     for url in list_urls(app):
-        ids = row_ids(page(client, url))
+        html = page(client, url)
+        ids = row_ids(html)
         assert ids, url
-        page(client, f"{url}details/?id={ids[0]}")
+        assert not re.search(r'placeholder="[^"]*\b[a-z_]+\.[a-z_]+', html), "unlabelled search"
+        details = page(client, f"{url}details/?id={ids[0]}")
+        for body in (html, details):
+            assert not REPR.search(body), (url, REPR.search(body))
     admin_site = app.extensions["admin"][0]
     listed = {view.model.__name__ for view in admin_site._views if hasattr(view, "model")}
     every_model = {mapper.class_.__name__ for mapper in db.Model.registry.mappers}
@@ -326,6 +332,23 @@ def test_a_price_is_typed_in_euros_and_stored_in_cents(client, auth, admin):
     assert db.session.query(Tariff).one().unit_price_cents == 345
 
 
+def test_staff_record_a_cheque_but_never_an_online_payment(client, auth, staff, family):
+    auth.login("agent.a")
+    form = {
+        "family": str(family.id),
+        "amount_cents": "12,50",
+        "received_on": "2026-11-26",
+        "reference": "Chèque n° 1234567",
+        "csrf_token": csrf_token(client, "/admin/payment/new/"),
+    }
+    client.post("/admin/payment/new/", data={**form, "method": "online"})
+    assert db.session.query(Payment).count() == 0
+    assert client.post("/admin/payment/new/", data={**form, "method": "cheque"}).status_code == 302
+    payment = db.session.query(Payment).one()
+    assert (payment.method, payment.amount_cents) == (PaymentMethod.CHEQUE, 1250)
+    assert payment.recorded_by_id == staff.id
+
+
 # --- Exports ------------------------------------------------------------------------------
 
 
@@ -432,6 +455,14 @@ def test_an_agent_lists_staff_but_cannot_create_one(client, auth, staff):
     )
     assert client.get(f"/admin/staffuser/edit/?id={staff.id}").status_code == 302
     assert db.session.query(StaffUser).filter_by(username="intrus").count() == 0
+
+
+def test_an_admin_form_without_its_csrf_token_is_refused(client, auth, admin, family):
+    auth.login("admin.a")
+    response = client.post(f"/admin/family/edit/?id={family.id}", data={"name": "Martin"})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Family, family.id).name == "A"
 
 
 def test_an_admin_creates_a_staff_account_without_a_password(client, auth, admin):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7e296c7bb9e6
+Revision ID: ffa88a5e9c51
 Revises: 
-Create Date: 2026-11-26 02:49:57.962635
+Create Date: 2026-11-26 03:24:36.578677
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7e296c7bb9e6'
+revision = 'ffa88a5e9c51'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -376,6 +376,7 @@ def upgrade():
     sa.Column('status', sa.Enum('pending', 'registered', 'change-requested', 'cancel-requested', 'cancelled', 'refused', name='booking_status', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('attendance', sa.Enum('present', 'absent-justified', 'absent-unjustified', 'absence-declared', name='attendance', native_enum=False, create_constraint=True, length=24), nullable=True),
     sa.Column('absence_reason', sa.String(length=300), nullable=False),
+    sa.Column('is_walk_in', sa.Boolean(), nullable=False),
     sa.Column('refusal_reason', sa.String(length=300), nullable=False),
     sa.Column('requested_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),

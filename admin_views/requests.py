@@ -1,0 +1,307 @@
+"""Réservations › Demandes: the families' requests, decided in bulk by staff.
+
+Every decision goes through services.booking (approve / refuse commit each booking with
+the family's alert) and is journaled in that same transaction (`journaled`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import Admin, BaseView, expose
+from flask_login import current_user
+from sqlalchemy import Select, event, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from admin_views.base import StaffAccessMixin
+from admin_views.labels import enum_label
+from extensions import db
+from models import Activity, Booking, BookingStatus, Child, Family, School, utcnow
+from services import audit
+from services import booking as booking_service
+from services.formatting import date_fr
+
+CATEGORY = "Réservations"
+PAGE_SIZE = 50
+REQUEST_KINDS = {
+    BookingStatus.PENDING: "Réservation",
+    BookingStatus.CHANGE_REQUESTED: "Changement de formule",
+    BookingStatus.CANCEL_REQUESTED: "Annulation",
+}
+# The decision form's values, and how a done decision is counted in French.
+DECISIONS = {
+    "approve": ("demande acceptée", "demandes acceptées"),
+    "refuse": ("demande refusée", "demandes refusées"),
+}
+# What a staff decision can change on a booking, as the journal records it.
+JOURNALED_FIELDS = ("status", "option_id", "requested_option_id", "attendance", "refusal_reason")
+
+
+# --- Shared by the back office's booking pages -------------------------------------------
+
+
+@contextmanager
+def journaled(booking: Booking, action: str) -> Iterator[None]:
+    """Journal what a committing service does to `booking`, in the transaction it commits.
+
+    The event is added just before the service's commit, so it is written with the
+    decision or rolled back with it (a refused decision leaves no event).
+    """
+    before = _journaled_values(booking)
+    session = db.session()
+
+    def add_event(_session) -> None:
+        after = _journaled_values(booking)
+        changes = {
+            name: [before[name], after[name]] for name in after if before[name] != after[name]
+        }
+        audit.record(current_user, action, booking, changes, request.remote_addr)
+
+    event.listen(session, "before_commit", add_event)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_commit", add_event)
+
+
+def _journaled_values(booking: Booking) -> dict:
+    return {name: getattr(booking, name) for name in JOURNALED_FIELDS}
+
+
+def describe(booking: Booking) -> str:
+    """« Léa Martin, jeudi 19 novembre 2026 » for an agent's message."""
+    return f"{booking.child}, {date_fr(booking.day)}"
+
+
+def plural(count: int, singular: str, several: str) -> str:
+    return f"{count} {singular if count == 1 else several}"
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def selected_ids(form: Mapping) -> list[int]:
+    """The checked rows' ids (`ids` checkboxes), in order, without duplicates."""
+    return list(dict.fromkeys(int(v) for v in form.getlist("ids") if v.isdigit()))
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, and where it stands among the others."""
+
+    rows: list
+    number: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / PAGE_SIZE))
+
+
+def paginate(query: Select, number: int, order: tuple, options: tuple) -> Page:
+    """The page `number` (from 1) of a bookings query: two queries, whatever the page holds.
+
+    `options` load what a row shows (many-to-one only, so LIMIT counts bookings).
+    """
+    total = db.session.scalar(query.with_only_columns(func.count(Booking.id)))
+    number = min(max(number, 1), max(1, math.ceil(total / PAGE_SIZE)))
+    rows = db.session.scalars(
+        query.order_by(*order).options(*options).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
+    )
+    return Page(list(rows), number, total)
+
+
+def page_number(args: Mapping) -> int:
+    return parse_id(args.get("page")) or 1
+
+
+def schools_and_activities() -> tuple[list[School], list[Activity]]:
+    schools = list(db.session.scalars(select(School).order_by(School.name)))
+    activities = list(
+        db.session.scalars(select(Activity).order_by(Activity.sort_order, Activity.name))
+    )
+    return schools, activities
+
+
+# --- Filters and the list ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilters:
+    """The list's filters, read from the query string (or the decision form's copy)."""
+
+    school: int | None = None
+    activity: int | None = None
+    start: date | None = None
+    end: date | None = None
+    family: str = ""
+    kind: BookingStatus | None = None
+
+    @classmethod
+    def parse(cls, values: Mapping) -> RequestFilters:
+        kind = values.get("kind", "")
+        return cls(
+            school=parse_id(values.get("school")),
+            activity=parse_id(values.get("activity")),
+            start=parse_date(values.get("start")),
+            end=parse_date(values.get("end")),
+            family=values.get("family", "").strip()[:80],
+            kind=BookingStatus(kind) if kind in REQUEST_KINDS else None,
+        )
+
+    def args(self) -> dict[str, str]:
+        """The filters set, as query-string values."""
+        values = {
+            "school": self.school,
+            "activity": self.activity,
+            "start": self.start and self.start.isoformat(),
+            "end": self.end and self.end.isoformat(),
+            "family": self.family,
+            "kind": self.kind and self.kind.value,
+        }
+        return {name: str(value) for name, value in values.items() if value}
+
+    def apply(self, query: Select) -> Select:
+        statuses = [self.kind] if self.kind else list(REQUEST_KINDS)
+        query = query.where(Booking.status.in_(statuses))
+        if self.school:
+            query = query.where(Booking.school_id == self.school)
+        if self.activity:
+            query = query.where(Booking.activity_id == self.activity)
+        if self.start:
+            query = query.where(Booking.day >= self.start)
+        if self.end:
+            query = query.where(Booking.day <= self.end)
+        if self.family:
+            query = query.where(
+                or_(
+                    Family.name.icontains(self.family, autoescape=True),
+                    Child.last_name.icontains(self.family, autoescape=True),
+                )
+            )
+        return query
+
+
+ROW_OPTIONS = (
+    contains_eager(Booking.child).contains_eager(Child.family),
+    joinedload(Booking.school),
+    joinedload(Booking.activity),
+    joinedload(Booking.option),
+    joinedload(Booking.requested_option),
+)
+
+
+def requests_page(filters: RequestFilters, number: int) -> Page:
+    """The requests the filters keep, oldest first, with all a row shows loaded."""
+    query = filters.apply(select(Booking).join(Booking.child).join(Child.family))
+    return paginate(query, number, (Booking.requested_at, Booking.id), ROW_OPTIONS)
+
+
+# --- Decisions ---------------------------------------------------------------------------
+
+
+def _bookings(ids: list[int]) -> list[Booking]:
+    found = db.session.scalars(
+        select(Booking)
+        .where(Booking.id.in_(ids))
+        .order_by(Booking.requested_at, Booking.id)
+        .options(joinedload(Booking.child), joinedload(Booking.activity))
+    )
+    return list(found)
+
+
+def apply_to_each(bookings: list[Booking], action: str, call) -> int:
+    """Run `call(booking)` on each booking, journaled, each in its own transaction.
+
+    A refused one is reported in French with the child and the day; the others go on.
+    Returns how many went through.
+    """
+    done = 0
+    for booking in bookings:
+        label = describe(booking)
+        try:
+            with journaled(booking, action):
+                call(booking)
+        except booking_service.BookingError as error:
+            flash(f"Non traité ({label}) : {error.message}", "error")
+        else:
+            done += 1
+    return done
+
+
+def load_bookings(ids: list[int]) -> list[Booking]:
+    """The bookings of these ids, oldest request first, child and activity loaded."""
+    found = db.session.scalars(
+        select(Booking)
+        .where(Booking.id.in_(ids))
+        .order_by(Booking.requested_at, Booking.id)
+        .options(joinedload(Booking.child), joinedload(Booking.activity))
+    )
+    return list(found)
+
+
+def decide_requests(ids: list[int], decision: str, reason: str) -> None:
+    """Approve or refuse each request through the booking service."""
+    now = utcnow()
+
+    def call(booking: Booking):
+        if decision == "approve":
+            return booking_service.approve(booking, now)
+        return booking_service.refuse(booking, reason, now)
+
+    done = apply_to_each(load_bookings(ids), decision, call)
+    if done:
+        flash(f"{plural(done, *DECISIONS[decision])}.", "success")
+
+
+class RequestsView(StaffAccessMixin, BaseView):
+    """Pending bookings, change and cancellation requests, oldest first."""
+
+    @expose("/")
+    def index(self):
+        filters = RequestFilters.parse(request.args)
+        schools, activities = schools_and_activities()
+        return self.render(
+            "admin/requests/index.html",
+            filters=filters,
+            listing=requests_page(filters, page_number(request.args)),
+            schools=schools,
+            activities=activities,
+            kinds=REQUEST_KINDS,
+            status_label=enum_label,
+        )
+
+    @expose("/decider", methods=("POST",))
+    def decide(self):
+        filters = RequestFilters.parse(request.form)
+        decision = request.form.get("decision", "")
+        reason = request.form.get("reason", "").strip()
+        ids = selected_ids(request.form)
+        if decision not in DECISIONS:
+            abort(400)
+        if not ids:
+            flash("Cochez au moins une demande.", "warning")
+        elif decision == "refuse" and not reason:
+            flash("Indiquez le motif du refus : aucune demande n'a été refusée.", "error")
+        else:
+            decide_requests(ids, decision, reason)
+        return redirect(url_for(".index", **filters.args()))
+
+
+def add_views(admin: Admin) -> None:
+    admin.add_view(
+        RequestsView(name="Demandes", endpoint="demandes", url="demandes", category=CATEGORY)
+    )
