@@ -964,3 +964,34 @@ def _confirm_cancels(children, activity, days, now) -> CancelPlan:
     plan.confirmed = True
     return plan
 
+
+
+# --- Nightly: the waiting lists ---------------------------------------------------------
+
+
+def waiting_days(now: datetime) -> list[tuple[int, Activity, date]]:
+    """(school, activity, day) of automatic activities with pending bookings, today onward."""
+    rows = db.session.execute(
+        select(Booking.school_id, Booking.activity_id, Booking.day)
+        .join(Activity, Activity.id == Booking.activity_id)
+        .where(
+            Booking.status == BookingStatus.PENDING,
+            Booking.day >= paris_today(now),
+            Activity.validation_mode == ValidationMode.AUTOMATIC,
+        )
+        .distinct()
+        .order_by(Booking.day)
+    ).all()
+    activities = {a.id: a for a in db.session.scalars(select(Activity))}
+    return [(school_id, activities[activity_id], day) for school_id, activity_id, day in rows]
+
+
+def serve_waiting_lists(now: datetime) -> list[Booking]:
+    """Give every free place to the waiting lists (e.g. after staff raised a capacity).
+
+    Each day is its own transaction, so one locked day does not hold the others back.
+    """
+    promoted: list[Booking] = []
+    for school_id, activity, day in waiting_days(now):
+        promoted.extend(promote_waiting_list(school_id, activity, day, now))
+    return promoted

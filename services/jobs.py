@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 
 from extensions import db
 from models import AccountToken, AuthSession
-from services import mail
+from services import booking, mail
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,20 @@ def purge_spent_credentials(now: datetime, dry_run: bool) -> str:
     return f"{tokens} lien(s) et {sessions} session(s) supprimé(s)"
 
 
+def serve_waiting_lists(now: datetime, dry_run: bool) -> str:
+    """Hand the free places of automatic activities to their waiting lists, in order."""
+    if dry_run:
+        days = booking.waiting_days(now)
+        return f"{len(days)} jour(s) avec une liste d'attente à examiner, rien modifié"
+    promoted = booking.serve_waiting_lists(now)
+    return f"{len(promoted)} réservation(s) confirmée(s) depuis la liste d'attente"
+
+
 Job = Callable[[datetime, bool], str]
 
 JOBS: list[tuple[str, Job]] = [
     ("outbox", send_outbox),
+    ("waiting-lists", serve_waiting_lists),
     ("purge-credentials", purge_spent_credentials),
 ]
 

@@ -569,3 +569,21 @@ def test_month_grid_query_count_is_fixed(world):
     assert row(grid, world.c, world.canteen)[23].reason == "Grève"
     assert row(grid, world.b, world.canteen)[23].status == CellStatus.REGISTERED
     assert row(grid, world.b, world.care)[23].status == CellStatus.PENDING
+
+
+def test_the_nightly_job_hands_new_places_to_the_waiting_list_in_order(world, app):
+    from services import jobs
+
+    first = factories.booking(world.a, world.canteen, DAY, BookingStatus.PENDING,
+                              requested_at=datetime(2026, 11, 1, 8, 0))
+    second = factories.booking(world.b, world.canteen, DAY, BookingStatus.PENDING,
+                               requested_at=datetime(2026, 11, 2, 8, 0))
+    factories.booking(world.c, world.canteen, DAY, BookingStatus.REGISTERED)
+    # capacity 2: one place free, for the first in line only
+    assert "rien modifié" in jobs.serve_waiting_lists(NOW, dry_run=True)
+    assert status_of(world.a, world.canteen) == BookingStatus.PENDING
+    assert jobs.serve_waiting_lists(NOW, dry_run=False).startswith("1 réservation")
+    db.session.expire_all()
+    assert (first.status, second.status) == (BookingStatus.REGISTERED, BookingStatus.PENDING)
+    assert jobs.serve_waiting_lists(NOW, dry_run=False).startswith("0 réservation")
+    assert "Une place s'est libérée" in " ".join(alerts(world.family))
