@@ -194,9 +194,7 @@ def register_template_helpers(app: Flask) -> None:
 
     # A section appears in the navigation once its blueprint exists: no page that pretends.
     sections = [
-        (endpoint, label)
-        for endpoint, label in PORTAL_SECTIONS
-        if endpoint in app.view_functions
+        (endpoint, label) for endpoint, label in PORTAL_SECTIONS if endpoint in app.view_functions
     ]
 
     @app.context_processor

@@ -10,7 +10,7 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 
 
 class Config:
@@ -67,7 +67,7 @@ class TestConfig(Config):
 
     APP_ENV = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "https://portail.example"
@@ -86,7 +86,9 @@ class ProductionConfig(Config):
         """Fail fast: no default secret, no simulator, no debug in production."""
         if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
             raise RuntimeError("SECRET_KEY must be set in production.")
-        if not config["MOLLIE_API_KEY"].startswith("live_") and not config["MOLLIE_API_KEY"].startswith("test_"):
+        if not config["MOLLIE_API_KEY"].startswith("live_") and not config[
+            "MOLLIE_API_KEY"
+        ].startswith("test_"):
             raise RuntimeError("MOLLIE_API_KEY must be a Mollie key in production.")
         if config["MOLLIE_API_KEY"] == "test_simulator" or config["MOLLIE_API_ENDPOINT"]:
             raise RuntimeError("The Mollie simulator cannot be used in production.")

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from blueprints import bookings_support as view
 from blueprints.guards import child_of_current_family, current_family, family_required
 from models import utcnow
 from services import booking
-from blueprints import bookings_support as view
 from services.calendar import paris_today
 
 bp = Blueprint("bookings", __name__, url_prefix="/reservations")
@@ -70,9 +70,7 @@ def act(child_id: int, day: str, activity_code: str):
     the_day = _day(day)
     action = request.form.get("action", "")
     try:
-        message = view.apply_action(
-            child, activity, the_day, action, request.form, utcnow()
-        )
+        message = view.apply_action(child, activity, the_day, action, request.form, utcnow())
     except booking.BookingError as error:
         flash(error.message, "error")
     else:
@@ -96,9 +94,7 @@ def many():
     if form.confirm.data:
         flash(view.many_summary(form, plan), "success")
         first = form.children_chosen(family)[0]
-        return redirect(
-            url_for(".month", child_id=first.id, month=f"{form.start.data:%Y-%m}")
-        )
+        return redirect(url_for(".month", child_id=first.id, month=f"{form.start.data:%Y-%m}"))
     return render_template("bookings/many.html", form=form, plan=plan)
 
 
@@ -112,16 +108,20 @@ def absence():
         child = child_of_current_family(int(form.child.data))
         try:
             declared = booking.declare_absences(
-                child, form.start.data, form.end.data or form.start.data,
-                form.reason_text(), utcnow(),
+                child,
+                form.start.data,
+                form.end.data or form.start.data,
+                form.reason_text(),
+                utcnow(),
             )
         except booking.BookingError as error:
             flash(error.message, "error")
         else:
             flash(view.absence_summary(child, declared), "success")
             return redirect(url_for(".month", child_id=child.id, month=f"{form.start.data:%Y-%m}"))
-    return render_template("bookings/absence.html", form=form, today=today,
-                           tomorrow=today + timedelta(days=1))
+    return render_template(
+        "bookings/absence.html", form=form, today=today, tomorrow=today + timedelta(days=1)
+    )
 
 
 @bp.context_processor

@@ -267,7 +267,9 @@ WEEKDAY_CHOICES = [(str(i + 1), WEEKDAYS_FR[i].capitalize()) for i in range(5)]
 
 
 class ManyDaysForm(FlaskForm):
-    children = MultiCheckboxField("Enfants", validators=[DataRequired("Choisissez au moins un enfant.")])
+    children = MultiCheckboxField(
+        "Enfants", validators=[DataRequired("Choisissez au moins un enfant.")]
+    )
     what = SelectField("Prestation et formule", validators=[DataRequired()])
     mode = SelectField(
         "Action",
@@ -340,7 +342,9 @@ def run_many(form: ManyDaysForm, family: Family, now: datetime, preview: bool):
 def many_summary(form: ManyDaysForm, plan) -> str:
     activity, _ = form.activity_and_option()
     if form.mode.data == "cancel":
-        return f"{len(plan.bookings)} jour(s) annulé(s) ou en demande d'annulation : {activity.name}."
+        return (
+            f"{len(plan.bookings)} jour(s) annulé(s) ou en demande d'annulation : {activity.name}."
+        )
     registered = sum(1 for b in plan.bookings if b.status.value == "registered")
     waiting = len(plan.bookings) - registered
     text = f"{registered} jour(s) réservé(s) : {activity.name}."

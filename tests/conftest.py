@@ -1,4 +1,7 @@
-"""Fixtures: a fresh app and database per test, on SQLite or (PORTAIL_TEST_DB=postgres) PostgreSQL."""
+"""Fixtures: a fresh app and database per test, on SQLite or PostgreSQL.
+
+PORTAIL_TEST_DB=postgres runs the suite on an embedded PostgreSQL server.
+"""
 
 from __future__ import annotations
 

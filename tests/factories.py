@@ -64,7 +64,9 @@ def family_with_children(app, username: str, children: int = 2) -> Family:
         )
     )
     db.session.add(
-        Guardian(family=family, first_name="Alex", last_name=family.name, email=f"{username}@example.org")
+        Guardian(
+            family=family, first_name="Alex", last_name=family.name, email=f"{username}@example.org"
+        )
     )
     where = school()
     for index in range(children):

@@ -72,7 +72,9 @@ def test_each_cell_carries_the_markup_contract(signed_in, world):
     )
     assert cell and cell.groups() == (str(world.a.id), "available", "true")
     assert 'data-date="2026-11-11" data-child' in html  # Armistice: shown, closed
-    assert re.search(r'data-date="2026-11-11"[^>]*data-activity="canteen" data-status="closed"', html)
+    assert re.search(
+        r'data-date="2026-11-11"[^>]*data-activity="canteen" data-status="closed"', html
+    )
     assert "Légende" in html and "Inscrit" in html and "En attente" in html
 
 
@@ -83,7 +85,9 @@ def test_a_tap_books_an_available_day_and_says_so(signed_in, world):
     assert status_of(world.a, world.canteen) == BookingStatus.REGISTERED
     page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Réservé : Restaurant scolaire, jeudi 19 novembre." in page
-    assert re.search(r'data-date="2026-11-19"[^>]*data-activity="canteen" data-status="registered"', page)
+    assert re.search(
+        r'data-date="2026-11-19"[^>]*data-activity="canteen" data-status="registered"', page
+    )
 
 
 def test_a_manual_activity_asks_the_commune_and_the_page_says_it_waits(signed_in, world):
@@ -204,8 +208,13 @@ def test_an_absence_can_be_declared_on_the_morning_itself(client, auth, world, m
     token = csrf_token(client, "/reservations/absence")
     response = client.post(
         "/reservations/absence",
-        data={"csrf_token": token, "child": str(world.a.id), "start": DAY.isoformat(),
-              "reason": "maladie", "details": "fièvre"},
+        data={
+            "csrf_token": token,
+            "child": str(world.a.id),
+            "start": DAY.isoformat(),
+            "reason": "maladie",
+            "details": "fièvre",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()

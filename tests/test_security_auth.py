@@ -182,9 +182,12 @@ def test_unknown_login_and_wrong_password_look_the_same(client, auth, family, ve
     assert unknown_checks == 1 and len(verify_calls) == 2
 
     def visible(response):
-        return response.get_data(as_text=True).replace(
-            csrf_token_in(response), ""
-        ).replace('value="personne.inconnue"', "").replace('value="famille.a"', "")
+        return (
+            response.get_data(as_text=True)
+            .replace(csrf_token_in(response), "")
+            .replace('value="personne.inconnue"', "")
+            .replace('value="famille.a"', "")
+        )
 
     assert visible(unknown) == visible(wrong)
 
@@ -323,8 +326,14 @@ def test_family_sessions_survive_a_quiet_half_hour(client, auth, family):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example", "https:evil.example", "javascript:alert(1)", "https://evil.example/",
-     "/\\evil.example", "\\\\evil.example"],
+    [
+        "//evil.example",
+        "https:evil.example",
+        "javascript:alert(1)",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+    ],
 )
 def test_next_never_leaves_the_site(client, family, target):
     token = csrf_token(client)
@@ -367,9 +376,7 @@ def test_staff_users_and_family_accounts_are_separate_tables(app, family, staff)
 
 
 def test_login_without_csrf_token_is_refused(client, family):
-    response = client.post(
-        "/login", data={"username": "famille.a", "password": factories.PASSWORD}
-    )
+    response = client.post("/login", data={"username": "famille.a", "password": factories.PASSWORD})
     assert response.status_code == 400
     assert "Le formulaire a expiré" in response.get_data(as_text=True)
 
@@ -408,8 +415,9 @@ def failing_app(app):
     return app
 
 
-@pytest.mark.parametrize("path", ["/login", "/nope", "/boom", "/forbidden", "/healthz",
-                                  "/static/css/portail.css"])
+@pytest.mark.parametrize(
+    "path", ["/login", "/nope", "/boom", "/forbidden", "/healthz", "/static/css/portail.css"]
+)
 def test_every_response_carries_the_security_headers(failing_app, path):
     response = failing_app.test_client().get(path)
     csp = response.headers["Content-Security-Policy"]
