@@ -37,6 +37,27 @@ def shoot(browser, base_url: str, viewport: dict, shots: list[tuple[str, bool, s
     context.close()
 
 
+def decide_leas_requests() -> None:
+    """Staff decide Léa's December requests, so ALERTES shows what each flow sends."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Booking, BookingStatus, Child
+    from services import booking
+
+    lea = db.session.scalar(select(Child).where(Child.first_name == "Léa"))
+    waiting = db.session.scalars(
+        select(Booking)
+        .where(Booking.child_id == lea.id, Booking.status != BookingStatus.REGISTERED)
+        .order_by(Booking.day)
+    ).all()
+    for request in waiting:
+        if request.status == BookingStatus.PENDING:
+            booking.refuse(request, "plus de place ce soir-là", harness.DEMO_NOW)
+        elif request.status in (BookingStatus.CHANGE_REQUESTED, BookingStatus.CANCEL_REQUESTED):
+            booking.approve(request, harness.DEMO_NOW)
+
+
 def main() -> int:
     reason = harness.missing_browser()
     if reason:
@@ -58,8 +79,11 @@ def main() -> int:
             server.url,
             harness.PHONE,
             [("login-phone", False, "/login"), ("home-phone", True, ""),
-             ("reservations-phone", False, december), ("alertes-phone", False, "/alertes")],
+             ("reservations-phone", False, december)],
         )
+        with server.app.app_context():
+            decide_leas_requests()
+        shoot(browser, server.url, harness.PHONE, [("alertes-phone", True, "/alertes")])
         shoot(browser, server.url, harness.DESKTOP, [("home-desktop", True, ""),
                                                      ("reservations-desktop", False, december)])
         browser.close()
