@@ -141,74 +141,15 @@ def staff(app):
     return factories.staff_user("agent.a")
 
 
-# --- A real SMTP server (aiosmtpd on 127.0.0.1) -----------------------------------------------
-# The same server as tests/test_mail.py's, shared here so that other modules can receive mail.
-
-
-class ReceivedEmail:
-    """One message the server accepted."""
-
-    def __init__(self, mail_from: str, rcpt_tos: list[str], message):
-        self.mail_from, self.rcpt_tos, self.message = mail_from, rcpt_tos, message
-
-    @property
-    def text(self) -> str:
-        return self.message.get_body(preferencelist=("plain",)).get_content()
-
-    @property
-    def html(self) -> str:
-        return self.message.get_body(preferencelist=("html",)).get_content()
-
-
-class SmtpInbox:
-    """aiosmtpd handler: keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages: list[ReceivedEmail] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        from email import message_from_bytes, policy
-
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[ReceivedEmail]:
-        return [m for m in self.messages if address in m.rcpt_tos]
-
-
-class LocalSmtpServer:
-    """A real SMTP server on a free port of 127.0.0.1."""
-
-    def __init__(self):
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.inbox = SmtpInbox()
-        self.controller = None
-
-    @property
-    def messages(self) -> list[ReceivedEmail]:
-        return self.inbox.messages
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+# --- A real SMTP server (aiosmtpd on 127.0.0.1) ---------------------------------------
 
 
 @pytest.fixture
 def smtp(app):
     """The app sends its outbox to a real local SMTP server; `smtp.messages` is what arrived."""
-    server = LocalSmtpServer()
+    from tests.services_smtp import SmtpServer
+
+    server = SmtpServer()
     server.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False)
     yield server

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import socket
 import ssl
 import subprocess
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
@@ -24,78 +18,10 @@ from models import AccountToken, AuthSession, OutboxEmail, TokenPurpose, utcnow
 from services import accounts, mail, notifications
 from tests import factories
 from tests.conftest import CSRF_RE, csrf_token
+from tests.services_redis import require_binary
+from tests.services_smtp import Inbox, SmtpServer
 
 DIGEST = timedelta(minutes=6)  # past TestConfig's 5-minute window
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-    @property
-    def text(self) -> str:
-        return self.message.get_body(preferencelist=("plain",)).get_content()
-
-    @property
-    def html(self) -> str:
-        return self.message.get_body(preferencelist=("html",)).get_content()
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages: list[Received] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[Received]:
-        return [m for m in self.messages if address in m.rcpt_tos]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class SmtpServer:
-    """A real SMTP server that a test can stop and start again on the same port."""
-
-    def __init__(self, **smtp_options):
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.smtp_options = smtp_options
-        self.controller: Controller | None = None
-
-    @property
-    def messages(self) -> list[Received]:
-        return self.inbox.messages
-
-    def start(self) -> None:
-        self.controller = Controller(
-            self.inbox, hostname="127.0.0.1", port=self.port, **self.smtp_options
-        )
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp(app):
-    server = SmtpServer()
-    server.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False)
-    yield server
-    server.stop()
 
 
 def outbox() -> list[OutboxEmail]:
@@ -309,8 +235,8 @@ def self_signed_certificate(folder) -> tuple[str, str]:
     return cert, key
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_starttls_and_login_are_used_when_configured(app, family, tmp_path, monkeypatch):
+    require_binary("openssl")
     cert, key = self_signed_certificate(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
