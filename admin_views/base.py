@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import abort, has_request_context, redirect, request, url_for
+from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -32,11 +33,10 @@ from models import (
     Document,
     DocumentStatus,
     Family,
-    FamilyAccount,
     StaffRole,
-    StaffUser,
+    utcnow,
 )
-from services import accounts, audit
+from services import accounts, audit, invitations
 
 # Never shown to any staff member (SECURITY.md check 10): hashes, the lockout counter, and
 # email bodies, which carry reset and invitation links.
@@ -182,30 +182,58 @@ class StaffModelView(StaffAccessMixin, ModelView):
 
 
 class ReadOnlyView(StaffModelView):
-    """Written by the services (billing, payments, mail, journal), only read here."""
+    """Written elsewhere (the services, or families for their requests); only read here."""
 
     can_create = False
     can_edit = False
     can_delete = False
 
 
-def login_taken(account: FamilyAccount | StaffUser) -> bool:
-    """True if another family or staff account has this login (compared case-insensitively)."""
-    login = accounts.normalize_username(account.username)
-    # No autoflush: the edited account must not meet itself in the database.
-    with db.session.no_autoflush:
-        for model in (FamilyAccount, StaffUser):
-            query = select(model).where(func.lower(model.username) == login)
-            if any(found is not account for found in db.session.scalars(query)):
-                return True
-    return False
-
-
 class LoginAccountMixin:
-    """Logins share one namespace; no password is ever set here (invitation links do it)."""
+    """Logins share one namespace; no password is ever set here (invitation links do it).
+
+    Bulk actions: send the invitation (a single-use link to choose a password), disable
+    (sessions end at once), enable. Each is journaled with the agent and the address.
+    """
+
+    def is_action_allowed(self, name: str) -> bool:
+        return self.can_edit and super().is_action_allowed(name)
+
+    @action("invite", "Envoyer l'invitation", "Envoyer un lien d'invitation (valable 72 h) ?")
+    def action_invite(self, ids):
+        self._on_accounts(ids, "invite", invitations.send_invitation, "Invitation envoyée")
+
+    @action("disable", "Désactiver", "Désactiver ces comptes ? Leurs sessions s'arrêtent.")
+    def action_disable(self, ids):
+        self._on_accounts(ids, "disable", invitations.disable_account, "Compte désactivé")
+
+    @action("enable", "Réactiver")
+    def action_enable(self, ids):
+        self._on_accounts(
+            ids,
+            "enable",
+            lambda account, _now: invitations.enable_account(account),
+            "Compte réactivé",
+        )
+
+    def _on_accounts(self, ids, name: str, service, done: str) -> None:
+        accounts_found = db.session.scalars(
+            select(self.model).where(self.model.id.in_([int(i) for i in ids]))
+        ).all()
+        for account in accounts_found:
+            try:
+                with audit.journaled(
+                    account, name, ("is_enabled",), current_user, request.remote_addr
+                ):
+                    service(account, utcnow())
+            except invitations.InvitationImpossible as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                flash(f"{done} : {account.username}.", "success")
 
     def on_model_change(self, form, model, is_created) -> None:
         model.username = model.username.strip()
-        if login_taken(model):
+        if accounts.login_taken(model):
             raise ValidationError("Cet identifiant est déjà utilisé par un autre compte.")
         super().on_model_change(form, model, is_created)

@@ -7,15 +7,14 @@ the family's alert) and is journaled in that same transaction (`journaled`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_login import current_user
-from sqlalchemy import Select, event, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from admin_views.base import StaffAccessMixin
@@ -45,32 +44,9 @@ JOURNALED_FIELDS = ("status", "option_id", "requested_option_id", "attendance", 
 # --- Shared by the back office's booking pages -------------------------------------------
 
 
-@contextmanager
-def journaled(booking: Booking, action: str) -> Iterator[None]:
-    """Journal what a committing service does to `booking`, in the transaction it commits.
-
-    The event is added just before the service's commit, so it is written with the
-    decision or rolled back with it (a refused decision leaves no event).
-    """
-    before = _journaled_values(booking)
-    session = db.session()
-
-    def add_event(_session) -> None:
-        after = _journaled_values(booking)
-        changes = {
-            name: [before[name], after[name]] for name in after if before[name] != after[name]
-        }
-        audit.record(current_user, action, booking, changes, request.remote_addr)
-
-    event.listen(session, "before_commit", add_event)
-    try:
-        yield
-    finally:
-        event.remove(session, "before_commit", add_event)
-
-
-def _journaled_values(booking: Booking) -> dict:
-    return {name: getattr(booking, name) for name in JOURNALED_FIELDS}
+def journaled(booking: Booking, action: str):
+    """The decision on `booking` and its journal entry, in the transaction the service commits."""
+    return audit.journaled(booking, action, JOURNALED_FIELDS, current_user, request.remote_addr)
 
 
 def describe(booking: Booking) -> str:

@@ -10,7 +10,18 @@ from models import AuditEvent, OutboxEmail, StaffUser
 
 CATEGORY = "Système"
 
-ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression"}
+ACTIONS = {
+    "create": "Création",
+    "update": "Modification",
+    "delete": "Suppression",
+    "approve": "Demande acceptée",
+    "refuse": "Demande refusée",
+    "absence-justified": "Absence justifiée",
+    "absence-unjustified": "Absence non justifiée",
+    "invite": "Invitation envoyée",
+    "disable": "Compte désactivé",
+    "enable": "Compte réactivé",
+}
 
 
 class StaffUserView(LoginAccountMixin, StaffModelView):

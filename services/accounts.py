@@ -107,6 +107,18 @@ def find_account(username: str) -> Account | None:
     return None
 
 
+def login_taken(account: Account) -> bool:
+    """True if another family or staff account has this login (compared case-insensitively)."""
+    login = normalize_username(account.username)
+    # No autoflush: the edited account must not meet itself in the database.
+    with db.session.no_autoflush:
+        for model in (FamilyAccount, StaffUser):
+            query = select(model).where(func.lower(model.username) == login)
+            if any(found is not account for found in db.session.scalars(query)):
+                return True
+    return False
+
+
 def normalize_username(username: str) -> str:
     return (username or "").strip().lower()[:80]
 

@@ -8,10 +8,11 @@ never written, sensitive values (health) are recorded as changed but masked.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import MANYTOONE
 
 from extensions import db
@@ -133,3 +134,27 @@ def _plain(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+@contextmanager
+def journaled(obj: Any, action: str, fields: tuple[str, ...], actor: StaffUser, ip: str | None):
+    """Journal what a committing service does to `obj`'s `fields`, in the transaction it commits.
+
+    The event is added just before the service's commit, so it is written with the change
+    or rolled back with it (a refused action leaves no event).
+    """
+    before = {name: getattr(obj, name) for name in fields}
+    session = db.session()
+
+    def add_event(_session) -> None:
+        after = {name: getattr(obj, name) for name in fields}
+        changes = {
+            name: [before[name], after[name]] for name in fields if before[name] != after[name]
+        }
+        record(actor, action, obj, changes, ip)
+
+    event.listen(session, "before_commit", add_event)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_commit", add_event)
