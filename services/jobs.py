@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 
 from extensions import db
 from models import AccountToken, AuthSession
-from services import booking, mail
+from services import booking, documents, mail
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,20 @@ def serve_waiting_lists(now: datetime, dry_run: bool) -> str:
     return f"{len(promoted)} réservation(s) confirmée(s) depuis la liste d'attente"
 
 
+def expire_documents(now: datetime, dry_run: bool) -> str:
+    """Mark the documents past their expiry day as expired and tell their families."""
+    if dry_run:
+        count = len(documents.expired_documents(now))
+        return f"{count} document(s) expiré(s) à signaler, rien modifié"
+    return f"{len(documents.expire_documents(now))} document(s) expiré(s), familles prévenues"
+
+
 Job = Callable[[datetime, bool], str]
 
 JOBS: list[tuple[str, Job]] = [
     ("outbox", send_outbox),
     ("waiting-lists", serve_waiting_lists),
+    ("expired-documents", expire_documents),
     ("purge-credentials", purge_spent_credentials),
 ]
 
