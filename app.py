@@ -96,6 +96,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (auth_bp, home_bp, account_bp, bookings_bp, alerts_bp):
         app.register_blueprint(blueprint)
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg")
+
     @app.get("/healthz")
     @limiter.exempt
     def healthz():
