@@ -7,7 +7,7 @@ import os
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app, g, has_request_context, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_admin(app)
     register_security_headers(app)
+    register_input_guard(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -146,6 +147,26 @@ def register_security_headers(app: Flask) -> None:
         return response
 
 
+MAX_ID = 2**31 - 1  # the largest value of an integer column (PostgreSQL)
+
+
+def register_input_guard(app: Flask) -> None:
+    """Input the database would refuse (a 500) is turned away before any view runs."""
+
+    @app.url_value_preprocessor
+    def _ids_in_range(_endpoint, values) -> None:
+        """An `<int:…>` id no column can hold names nothing: 404."""
+        if any(isinstance(v, int) and v > MAX_ID for v in (values or {}).values()):
+            abort(404)
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """No text the portal stores holds a NUL (PostgreSQL refuses it): 400."""
+        fields = (*request.args.items(multi=True), *request.form.items(multi=True))
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
+            abort(400)
+
+
 ERROR_TITLES = {
     400: "Requête invalide",
     403: "Accès refusé",
@@ -174,7 +195,9 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route, not the path: a path may carry a link token (/mot-de-passe/<token>).
+        route = request.url_rule.rule if request.url_rule else request.path
+        log.exception("unhandled error on %s %s", request.method, route)
         db.session.rollback()
         return render_error(500)
 

@@ -126,16 +126,7 @@ class ChildView(StaffModelView):
 
     can_delete = False
     column_list = ("last_name", "first_name", "family", "birth_date", "school", "class_name")
-    column_details_list = (
-        "last_name",
-        "first_name",
-        "family",
-        "birth_date",
-        "school",
-        "class_name",
-        "diet_note",
-        "health_note",
-    )
+    column_details_list = (*column_list, "diet_note", "health_note")
     column_export_list = column_details_list
     column_searchable_list = ("last_name", "first_name", "family.name")
     column_filters = ("school.name", "class_name", "birth_date")

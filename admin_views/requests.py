@@ -189,16 +189,6 @@ def requests_page(filters: RequestFilters, number: int) -> Page:
 # --- Decisions ---------------------------------------------------------------------------
 
 
-def _bookings(ids: list[int]) -> list[Booking]:
-    found = db.session.scalars(
-        select(Booking)
-        .where(Booking.id.in_(ids))
-        .order_by(Booking.requested_at, Booking.id)
-        .options(joinedload(Booking.child), joinedload(Booking.activity))
-    )
-    return list(found)
-
-
 def apply_to_each(bookings: list[Booking], action: str, call) -> int:
     """Run `call(booking)` on each booking, journaled, each in its own transaction.
 

@@ -21,16 +21,22 @@ bp = Blueprint("bookings", __name__, url_prefix="/reservations")
 
 def _month(value: str) -> date:
     try:
-        return datetime.strptime(value, "%Y-%m").date()
+        first = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         abort(404)
+    if not view.is_served(first):
+        abort(404)
+    return first
 
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         abort(404)
+    if not view.is_served(day):
+        abort(404)
+    return day
 
 
 @bp.get("")

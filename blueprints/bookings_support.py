@@ -50,6 +50,9 @@ ATTENDANCE_LABELS = {
     "absence-declared": "absence signalée",
 }
 SCHOOL_WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the grid's columns
+# The years the pages serve. Beyond, a month has no neighbour to link to (years 1 and 9999)
+# and strftime stops writing four-digit years; nobody books a day there.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def children_of(family: Family) -> list[Child]:
@@ -62,6 +65,16 @@ def children_of(family: Family) -> list[Child]:
             .order_by(Child.birth_date, Child.id)
         )
     )
+
+
+def is_served(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def served_date(_form, field) -> None:
+    """WTForms validator: a day of the years the pages serve."""
+    if field.data and not is_served(field.data):
+        raise ValidationError(f"Choisissez une date entre {FIRST_DAY.year} et {LAST_DAY.year}.")
 
 
 def activity_or_404(code: str) -> Activity:
@@ -212,7 +225,10 @@ def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> Da
 def _option(activity: Activity, raw: str | None) -> ActivityOption | None:
     if not raw:
         return None
-    option = db.session.get(ActivityOption, int(raw)) if raw.isdigit() else None
+    # ASCII digits, and few: "²" is a digit to isdigit() but not to int(); a longer number
+    # is no id (the database would refuse it).
+    is_id = raw.isascii() and raw.isdigit() and len(raw) <= 9
+    option = db.session.get(ActivityOption, int(raw)) if is_id else None
     if option is None or option.activity_id != activity.id:
         raise booking.BookingError("Cette formule ne correspond pas à cette prestation.")
     return option
@@ -276,8 +292,8 @@ class ManyDaysForm(FlaskForm):
         choices=[("book", "Réserver ces jours"), ("cancel", "Annuler ces jours")],
         default="book",
     )
-    start = DateField("Du", validators=[DataRequired("Indiquez la date de début.")])
-    end = DateField("Au", validators=[DataRequired("Indiquez la date de fin.")])
+    start = DateField("Du", validators=[DataRequired("Indiquez la date de début."), served_date])
+    end = DateField("Au", validators=[DataRequired("Indiquez la date de fin."), served_date])
     weekdays = MultiCheckboxField(
         "Jours de la semaine",
         choices=WEEKDAY_CHOICES,
@@ -365,8 +381,10 @@ ABSENCE_REASONS = [
 
 class AbsenceForm(FlaskForm):
     child = SelectField("Enfant", validators=[DataRequired()])
-    start = DateField("Premier jour d'absence", validators=[DataRequired("Indiquez le jour.")])
-    end = DateField("Dernier jour (si plusieurs jours)", validators=[Optional()])
+    start = DateField(
+        "Premier jour d'absence", validators=[DataRequired("Indiquez le jour."), served_date]
+    )
+    end = DateField("Dernier jour (si plusieurs jours)", validators=[Optional(), served_date])
     reason = SelectField("Motif", choices=ABSENCE_REASONS, default="maladie")
     details = TextAreaField("Précisions (facultatif)", validators=[Length(max=250)])
 

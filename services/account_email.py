@@ -76,11 +76,11 @@ def request_email_change(
         "link": mail.public_url(f"/compte/email/{token}"),
         "hours": EMAIL_CHANGE_HOURS,
     }
-    mail.queue_email(
+    mail.queue_templated_email(
         address,
         "Portail Famille : confirmez votre nouvelle adresse email",
-        mail.render_email("emails/email_change.txt", **context),
-        mail.render_email("emails/email_change.html", **context),
+        "emails/email_change",
+        context,
         family_id=account.family_id,
     )
     db.session.commit()
@@ -109,11 +109,11 @@ def confirm_email_change(token: str, now: datetime) -> FamilyAccount:
             "masked_email": mask_address(change.new_email),
             "when": now,
         }
-        mail.queue_email(
+        mail.queue_templated_email(
             old_email,
             "Portail Famille : l'adresse email de votre compte a changé",
-            mail.render_email("emails/email_changed.txt", **context),
-            mail.render_email("emails/email_changed.html", **context),
+            "emails/email_changed",
+            context,
             family_id=account.family_id,
         )
     db.session.commit()

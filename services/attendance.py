@@ -39,14 +39,15 @@ from services import audit
 from services.booking import (
     HOLDS_PLACE,
     BookingError,
-    DayClosed,
     InvalidTransition,
-    _checked_option,
-    _find,
-    _locked,
-    _transaction,
+    check_day_open,
+    checked_option,
+    lock_booking,
+    lock_day_booking,
+    transactional,
+    write_booking,
 )
-from services.calendar import day_status, paris_today
+from services.calendar import paris_today
 
 # Decided elsewhere (the absences page): pointage leaves them as they are.
 KEPT_ABSENCES = frozenset({Attendance.ABSENCE_DECLARED, Attendance.ABSENT_JUSTIFIED})
@@ -65,12 +66,12 @@ class OtherSchool(BookingError):
 # --- Writing ----------------------------------------------------------------------------
 
 
-@_transaction
+@transactional
 def record_attendance(
     booking: Booking, present: bool, staff: StaffUser, now: datetime, ip: str | None = None
 ) -> Booking:
     """Mark a booked child present or absent-unjustified (see the module's rules)."""
-    booking = _locked(booking)
+    booking = lock_booking(booking)
     _check_not_ahead(booking.day, now)
     if booking.status not in HOLDS_PLACE:
         raise InvalidTransition("Cet enfant n'a pas de réservation ce jour-là.")
@@ -83,7 +84,7 @@ def record_attendance(
     return booking
 
 
-@_transaction
+@transactional
 def add_walk_in(
     child: Child,
     activity: Activity,
@@ -96,14 +97,16 @@ def add_walk_in(
 ) -> Booking:
     """A child who came without a booking: registered, walk-in, present (idempotent)."""
     _check_walk_in(child, school, day, now)
-    option = _checked_option(activity, option)
-    booking = _find(child.id, activity.id, day)
+    option = checked_option(activity, option)
+    booking = lock_day_booking(child.id, activity.id, day)
     if booking is not None and booking.status in HOLDS_PLACE:
         if not booking.is_walk_in:
             raise InvalidTransition("Cet enfant a déjà une réservation ce jour-là.")
         return booking
     created = booking is None
-    booking = _write_walk_in(booking, child, activity, day, option, now)
+    booking = write_booking(booking, child, activity, day, option, BookingStatus.REGISTERED, now)
+    booking.is_walk_in = True
+    booking.attendance = Attendance.PRESENT
     audit.record_change(staff, booking, created=created, ip=ip)
     return booking
 
@@ -117,32 +120,7 @@ def _check_walk_in(child: Child, school: School, day: date, now: datetime) -> No
     _check_not_ahead(day, now)
     if child.school_id != school.id:
         raise OtherSchool()
-    opening = day_status(school, day)
-    if not opening.is_open:
-        raise DayClosed(f"Il n'y a pas de service ce jour-là ({opening.reason}).")
-
-
-def _write_walk_in(
-    booking: Booking | None,
-    child: Child,
-    activity: Activity,
-    day: date,
-    option: ActivityOption | None,
-    now: datetime,
-) -> Booking:
-    if booking is None:
-        booking = Booking(child_id=child.id, activity_id=activity.id, day=day)
-        db.session.add(booking)
-    booking.school_id = child.school_id
-    booking.option_id = option.id if option else None
-    booking.requested_option_id = None
-    booking.status = BookingStatus.REGISTERED
-    booking.is_walk_in = True
-    booking.attendance = Attendance.PRESENT
-    booking.absence_reason = ""
-    booking.refusal_reason = ""
-    booking.requested_at = now
-    return booking
+    check_day_open(school, day)
 
 
 # --- Reading ----------------------------------------------------------------------------

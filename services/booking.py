@@ -24,6 +24,9 @@ Rules:
 
 Locks are always taken in the same order (the family's own booking rows, then the Capacity
 row, then the waiting rows), so concurrent requests queue instead of deadlocking.
+
+services.attendance writes bookings too, with the same building blocks: `transactional`,
+`lock_booking`, `lock_day_booking`, `checked_option`, `check_day_open`, `write_booking`.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from models import (
     Child,
     Registration,
     RegistrationStatus,
+    School,
     SchoolYear,
     ValidationMode,
 )
@@ -193,8 +197,12 @@ class ChildMonth:
     activities: list[ActivityMonth]
 
 
-def _transaction(function):
-    """Commit what the service wrote, or roll everything back and re-raise."""
+def transactional(function):
+    """Decorate a service that writes: commit what it wrote, or roll it all back and re-raise.
+
+    A concurrent request that wrote the same (child, activity, day) row first becomes an
+    InvalidTransition asking to reload the page.
+    """
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -218,7 +226,7 @@ def _transaction(function):
 # --- Family transitions ----------------------------------------------------------------
 
 
-@_transaction
+@transactional
 def book_day(
     child: Child, activity: Activity, day: date, option: ActivityOption | None, now: datetime
 ) -> Outcome:
@@ -226,16 +234,16 @@ def book_day(
 
     `option` None means the activity's default option.
     """
-    option = _checked_option(activity, option)
+    option = checked_option(activity, option)
     _check_bookable(child, activity, day, now)
-    booking = _find(child.id, activity.id, day)
+    booking = lock_day_booking(child.id, activity.id, day)
     if booking is not None and booking.status in ACTIVE:
         raise InvalidTransition("Ce jour est déjà réservé.")
     status = _new_booking_status(child.school_id, activity, day)
-    return Outcome(_write_booking(booking, child, activity, day, option, status, now))
+    return Outcome(write_booking(booking, child, activity, day, option, status, now))
 
 
-@_transaction
+@transactional
 def withdraw(child: Child, activity: Activity, day: date, now: datetime) -> Outcome:
     """pending → available at once, before the cancel deadline (a pending holds no place)."""
     booking = _booking_in(child, activity, day, {BookingStatus.PENDING})
@@ -244,7 +252,7 @@ def withdraw(child: Child, activity: Activity, day: date, now: datetime) -> Outc
     return Outcome(booking)
 
 
-@_transaction
+@transactional
 def cancel(child: Child, activity: Activity, day: date, now: datetime) -> Outcome:
     """registered → available (automatic) or cancel-requested (manual), before the deadline.
 
@@ -261,7 +269,7 @@ def cancel(child: Child, activity: Activity, day: date, now: datetime) -> Outcom
     return Outcome(booking, _promote_waiting(booking.school_id, activity, day, now))
 
 
-@_transaction
+@transactional
 def change_option(
     child: Child, activity: Activity, day: date, option: ActivityOption, now: datetime
 ) -> Outcome:
@@ -269,7 +277,7 @@ def change_option(
 
     Allowed before both the booking and the cancel deadlines.
     """
-    option = _checked_option(activity, option)
+    option = checked_option(activity, option)
     booking = _booking_in(child, activity, day, {BookingStatus.REGISTERED})
     _check_deadline(activity, day, now, DeadlineKind.BOOKING)
     _check_deadline(activity, day, now, DeadlineKind.CANCEL)
@@ -283,7 +291,7 @@ def change_option(
     return Outcome(booking)
 
 
-@_transaction
+@transactional
 def declare_absence(
     child: Child, activity: Activity, day: date, reason: str, now: datetime
 ) -> Outcome:
@@ -302,7 +310,7 @@ def declare_absence(
     return Outcome(booking)
 
 
-@_transaction
+@transactional
 def declare_absences(
     child: Child, start: date, end: date, reason: str, now: datetime
 ) -> list[Booking]:
@@ -343,7 +351,7 @@ def _mark_declared(booking: Booking, reason: str) -> None:
 # --- Staff decisions --------------------------------------------------------------------
 
 
-@_transaction
+@transactional
 def approve(booking: Booking, now: datetime) -> Outcome:
     """Staff accept a request, and the family gets an alert.
 
@@ -351,7 +359,7 @@ def approve(booking: Booking, now: datetime) -> Outcome:
     change-requested → registered with the requested option;
     cancel-requested → available, the freed place going to the waiting list.
     """
-    booking = _locked(booking)
+    booking = lock_booking(booking)
     promoted: list[Booking] = []
     match booking.status:
         case BookingStatus.PENDING:
@@ -373,7 +381,7 @@ def approve(booking: Booking, now: datetime) -> Outcome:
     return Outcome(booking, promoted)
 
 
-@_transaction
+@transactional
 def refuse(booking: Booking, reason: str, now: datetime) -> Outcome:
     """Staff refuse a request, with a reason sent to the family: pending → available;
     change-requested and cancel-requested → registered as before.
@@ -381,7 +389,7 @@ def refuse(booking: Booking, reason: str, now: datetime) -> Outcome:
     reason = reason.strip()[:300]
     if not reason:
         raise BookingError("Indiquez le motif du refus.")
-    booking = _locked(booking)
+    booking = lock_booking(booking)
     if booking.status not in ACTIVE - {BookingStatus.REGISTERED}:
         raise InvalidTransition("Aucune demande n'est en attente pour cette réservation.")
     was_pending = booking.status == BookingStatus.PENDING
@@ -393,7 +401,7 @@ def refuse(booking: Booking, reason: str, now: datetime) -> Outcome:
     return Outcome(booking)
 
 
-@_transaction
+@transactional
 def mark_absence_justified(booking: Booking, justified: bool) -> Outcome:
     """Staff decide on a declared absence: absent-justified (not billed) or absent-unjustified."""
     declared = {
@@ -401,14 +409,14 @@ def mark_absence_justified(booking: Booking, justified: bool) -> Outcome:
         Attendance.ABSENT_JUSTIFIED,
         Attendance.ABSENT_UNJUSTIFIED,
     }
-    booking = _locked(booking)
+    booking = lock_booking(booking)
     if booking.attendance not in declared:
         raise InvalidTransition("Aucune absence n'a été déclarée ce jour-là.")
     booking.attendance = Attendance.ABSENT_JUSTIFIED if justified else Attendance.ABSENT_UNJUSTIFIED
     return Outcome(booking)
 
 
-@_transaction
+@transactional
 def promote_waiting_list(
     school_id: int, activity: Activity, day: date, now: datetime
 ) -> list[Booking]:
@@ -435,7 +443,7 @@ def book_many(
     deadline) and writes nothing; confirm books every bookable day in ONE transaction,
     each registered or pending by book_day's rule.
     """
-    option = _checked_option(activity, option)
+    option = checked_option(activity, option)
     days = _days_of(start, end, weekdays)
     if preview:
         return _plan_bookings(children, activity, days, now)
@@ -578,8 +586,9 @@ def _cell_status(booking: Booking | None) -> CellStatus:
 # --- Checks -----------------------------------------------------------------------------
 
 
-def _checked_option(activity: Activity, option: ActivityOption | None) -> ActivityOption | None:
-    """The option if it belongs to the activity; None → the default (or first) option."""
+def checked_option(activity: Activity, option: ActivityOption | None) -> ActivityOption | None:
+    """The option if it belongs to the activity (BookingError if not); None → the default
+    (or first) option, or None when the activity has no option."""
     if option is None:
         options = activity.options
         return next((o for o in options if o.is_default), options[0] if options else None)
@@ -591,10 +600,15 @@ def _checked_option(activity: Activity, option: ActivityOption | None) -> Activi
 def _check_bookable(child: Child, activity: Activity, day: date, now: datetime) -> None:
     if not _is_registered(child.id, activity.id, day):
         raise NotRegistered()
-    opening = day_status(child.school, day)
+    check_day_open(child.school, day)
+    _check_deadline(activity, day, now, DeadlineKind.BOOKING)
+
+
+def check_day_open(school: School, day: date) -> None:
+    """DayClosed, with the calendar's reason, unless the school has its service that day."""
+    opening = day_status(school, day)
     if not opening.is_open:
         raise DayClosed(f"Il n'y a pas de service ce jour-là ({opening.reason}).")
-    _check_deadline(activity, day, now, DeadlineKind.BOOKING)
 
 
 def _is_registered(child_id: int, activity_id: int, day: date) -> bool:
@@ -626,8 +640,9 @@ def _check_deadline(activity: Activity, day: date, now: datetime, kind: Deadline
 # --- Rows and places --------------------------------------------------------------------
 
 
-def _find(child_id: int, activity_id: int, day: date) -> Booking | None:
-    """The child's row for that day, locked until commit (PostgreSQL)."""
+def lock_day_booking(child_id: int, activity_id: int, day: date) -> Booking | None:
+    """The child's row for that activity and day (None if never booked), re-read and locked
+    until commit (PostgreSQL)."""
     return db.session.scalar(
         select(Booking)
         .where(
@@ -641,14 +656,14 @@ def _find(child_id: int, activity_id: int, day: date) -> Booking | None:
 
 
 def _booking_in(child: Child, activity: Activity, day: date, statuses) -> Booking:
-    booking = _find(child.id, activity.id, day)
+    booking = lock_day_booking(child.id, activity.id, day)
     if booking is None or booking.status not in statuses:
         raise InvalidTransition()
     return booking
 
 
-def _locked(booking: Booking) -> Booking:
-    """The same booking, re-read and locked until commit (PostgreSQL)."""
+def lock_booking(booking: Booking) -> Booking:
+    """The same booking, re-read and locked until commit (PostgreSQL): decide on fresh data."""
     return db.session.scalar(
         select(Booking)
         .where(Booking.id == booking.id)
@@ -725,7 +740,7 @@ def _promote_waiting(school_id: int, activity: Activity, day: date, now: datetim
     return waiting
 
 
-def _write_booking(
+def write_booking(
     booking: Booking | None,
     child: Child,
     activity: Activity,
@@ -734,7 +749,8 @@ def _write_booking(
     status: BookingStatus,
     now: datetime,
 ) -> Booking:
-    """A new row, or the day's cancelled/refused row reused as a fresh request."""
+    """A new row, or the day's cancelled/refused row (`booking`, locked by the caller) reused
+    as a fresh request; the caller commits."""
     if booking is None:
         booking = Booking(child_id=child.id, activity_id=activity.id, day=day)
         db.session.add(booking)
@@ -862,7 +878,7 @@ def _registered_periods(
     return periods
 
 
-@_transaction
+@transactional
 def _confirm_bookings(children, activity, option, days, now) -> BookingPlan:
     """Lock the children's rows then the capacities, re-plan, and book every bookable day."""
     if not days:
@@ -876,7 +892,7 @@ def _confirm_bookings(children, activity, option, days, now) -> BookingPlan:
         child = by_id[ref.child_id]
         booking = existing.get((child.id, activity.id, ref.day))
         status = status_of(child.school_id, ref.day)
-        plan.bookings.append(_write_booking(booking, child, activity, ref.day, option, status, now))
+        plan.bookings.append(write_booking(booking, child, activity, ref.day, option, status, now))
     plan.confirmed = True
     return plan
 
@@ -943,7 +959,7 @@ def _plan_cancels(children, activity, days, now, lock: bool = False):
     return plan, targets
 
 
-@_transaction
+@transactional
 def _confirm_cancels(children, activity, days, now) -> CancelPlan:
     """Withdraw the pending days, cancel the booked ones, then refill the freed days."""
     plan, targets = _plan_cancels(children, activity, days, now, lock=True)
@@ -963,7 +979,6 @@ def _confirm_cancels(children, activity, days, now) -> CancelPlan:
         plan.promoted.extend(_promote_waiting(school_id, activity, day, now))
     plan.confirmed = True
     return plan
-
 
 
 # --- Nightly: the waiting lists ---------------------------------------------------------

@@ -317,24 +317,7 @@ def _structure(demo: Demo) -> None:
         )
     demo.year = SchoolYear(label="2026-2027", starts_on=YEAR_START, ends_on=YEAR_END)
     for order, (code, spec) in enumerate(ACTIVITIES.items(), start=1):
-        days, at = spec["deadline"]
-        activity = Activity(
-            code=code,
-            name=spec["name"],
-            validation_mode=spec["validation_mode"],
-            booking_deadline_days=days,
-            booking_deadline_time=at,
-            cancel_deadline_days=days,
-            cancel_deadline_time=at,
-            is_childcare=spec["is_childcare"],
-            penalty_price_cents=spec["penalty_price_cents"],
-            sort_order=order,
-        )
-        for index, (option_code, label) in enumerate(spec["options"]):
-            demo.options[option_code] = ActivityOption(
-                activity=activity, code=option_code, label=label, is_default=index == 0
-            )
-        demo.activities[code] = activity
+        demo.activities[code] = _activity(demo, code, spec, order)
     db.session.add_all([*demo.schools.values(), demo.year, *demo.activities.values()])
     _capacities_and_tariffs(demo)
     db.session.add(
@@ -345,6 +328,28 @@ def _structure(demo: Demo) -> None:
             reason="Formation du personnel : ni restauration ni accueil périscolaire",
         )
     )
+
+
+def _activity(demo: Demo, code: str, spec: dict, order: int) -> Activity:
+    """One activity of ACTIVITIES, its options (the first is the default) in demo.options."""
+    days, at = spec["deadline"]
+    activity = Activity(
+        code=code,
+        name=spec["name"],
+        validation_mode=spec["validation_mode"],
+        booking_deadline_days=days,
+        booking_deadline_time=at,
+        cancel_deadline_days=days,
+        cancel_deadline_time=at,
+        is_childcare=spec["is_childcare"],
+        penalty_price_cents=spec["penalty_price_cents"],
+        sort_order=order,
+    )
+    for index, (option_code, label) in enumerate(spec["options"]):
+        demo.options[option_code] = ActivityOption(
+            activity=activity, code=option_code, label=label, is_default=index == 0
+        )
+    return activity
 
 
 def _capacities_and_tariffs(demo: Demo) -> None:
@@ -406,32 +411,40 @@ def _families(demo: Demo) -> None:
                 family=family, username=spec["username"], email=first_email, password_hash=password
             )
         )
-        for first, relation, phone, email, payer in spec["guardians"]:
-            db.session.add(
-                Guardian(
-                    family=family,
-                    first_name=first,
-                    last_name=spec["name"],
-                    relation=relation,
-                    phone_mobile=phone,
-                    email=email,
-                    is_payer=payer,
-                )
-            )
-        for first, born, school, class_name, diet, plan in spec["children"]:
-            child = Child(
-                family=family,
-                first_name=first,
-                last_name=spec["name"],
-                birth_date=born,
-                school=demo.schools[school],
-                class_name=class_name,
-                diet_note=diet,
-            )
-            demo.children[first] = child
-            demo.plans[first] = plan
+        _guardians(family, spec["guardians"])
+        _children(demo, family, spec["children"])
         demo.families[spec["username"]] = family
         db.session.add(family)
+
+
+def _guardians(family: Family, guardians: tuple) -> None:
+    for first, relation, phone, email, payer in guardians:
+        db.session.add(
+            Guardian(
+                family=family,
+                first_name=first,
+                last_name=family.name,
+                relation=relation,
+                phone_mobile=phone,
+                email=email,
+                is_payer=payer,
+            )
+        )
+
+
+def _children(demo: Demo, family: Family, children: tuple) -> None:
+    """The family's children, and what each books, by first name in demo."""
+    for first, born, school, class_name, diet, plan in children:
+        demo.children[first] = Child(
+            family=family,
+            first_name=first,
+            last_name=family.name,
+            birth_date=born,
+            school=demo.schools[school],
+            class_name=class_name,
+            diet_note=diet,
+        )
+        demo.plans[first] = plan
 
 
 def _registrations(demo: Demo) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Document, DocumentStatus, DocumentType
+from models import Document, DocumentStatus, DocumentType, Family
 from services import notifications
 from services.calendar import paris_today
 from services.formatting import date_fr
@@ -29,7 +29,9 @@ TYPE_LABELS = {
 
 
 def expired_documents(now: datetime) -> list[Document]:
-    """Received or accepted documents whose last valid day is before today (Paris)."""
+    """Received or accepted documents whose last valid day is before today (Paris), each
+    family loaded with the logins and guardians its alert email goes to."""
+    family = joinedload(Document.family)
     return list(
         db.session.scalars(
             select(Document)
@@ -37,7 +39,7 @@ def expired_documents(now: datetime) -> list[Document]:
                 Document.status.in_([DocumentStatus.RECEIVED, DocumentStatus.ACCEPTED]),
                 Document.expires_on < paris_today(now),
             )
-            .options(joinedload(Document.family))
+            .options(family.selectinload(Family.accounts), family.selectinload(Family.guardians))
             .order_by(Document.id)
         )
     )

@@ -50,11 +50,11 @@ def send_invitation(account: Account, now: datetime) -> datetime:
         "expires_at": expires_at,
         "login_link": mail.public_url("/login"),
     }
-    mail.queue_email(
+    mail.queue_templated_email(
         address,
         "Portail Famille : votre accès au portail",
-        mail.render_email("emails/invitation.txt", **context),
-        mail.render_email("emails/invitation.html", **context),
+        "emails/invitation",
+        context,
         family_id=getattr(account, "family_id", None),
     )
     db.session.commit()

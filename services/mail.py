@@ -85,6 +85,19 @@ def queue_email(
     return message
 
 
+def queue_templated_email(
+    to_address: str, subject: str, template: str, context: dict, family_id: int | None = None
+) -> OutboxEmail:
+    """queue_email with both bodies rendered from `template` + ".txt" and + ".html"."""
+    return queue_email(
+        to_address,
+        subject,
+        render_email(f"{template}.txt", **context),
+        render_email(f"{template}.html", **context),
+        family_id=family_id,
+    )
+
+
 def queue_alert_item(
     to_address: str,
     subject: str,
@@ -298,20 +311,7 @@ def _due_messages(now: datetime, max_attempts: int) -> list[list[_Queued]]:
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(BATCH_SIZE)
     )
-    families = {row.family_id for row in due if row.is_alert_item}
-    items: dict[tuple[int | None, str], list[_Queued]] = {}
-    if families:
-        query = (
-            select(*_COLUMNS)
-            .where(
-                *pending,
-                OutboxEmail.family_id.in_(families),
-                OutboxEmail.subject.startswith(ALERT_SUBJECT_PREFIX, autoescape=True),
-            )
-            .order_by(OutboxEmail.id)
-        )
-        for row in _fetch(query):
-            items.setdefault((row.family_id, row.to_address.lower()), []).append(row)
+    items = _pending_items({row.family_id for row in due if row.is_alert_item}, pending)
     messages: list[list[_Queued]] = []
     for row in due:
         if not row.is_alert_item:
@@ -321,6 +321,25 @@ def _due_messages(now: datetime, max_attempts: int) -> list[list[_Queued]]:
         if group:
             messages.append(group)
     return messages
+
+
+def _pending_items(families: set[int], pending: tuple) -> dict[tuple[int, str], list[_Queued]]:
+    """The families' pending alert items, by family and address (any case), oldest first."""
+    items: dict[tuple[int, str], list[_Queued]] = {}
+    if not families:
+        return items
+    query = (
+        select(*_COLUMNS)
+        .where(
+            *pending,
+            OutboxEmail.family_id.in_(families),
+            OutboxEmail.subject.startswith(ALERT_SUBJECT_PREFIX, autoescape=True),
+        )
+        .order_by(OutboxEmail.id)
+    )
+    for row in _fetch(query):
+        items.setdefault((row.family_id, row.to_address.lower()), []).append(row)
+    return items
 
 
 def _fetch(query) -> list[_Queued]:

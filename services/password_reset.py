@@ -20,11 +20,11 @@ def send_reset_link(username: str, now: datetime) -> None:
     token = accounts.issue_token(account, TokenPurpose.RESET, now, timedelta(hours=hours))
     link = mail.public_url(f"/mot-de-passe/{token}")
     context = {"account": account, "link": link, "hours": hours}
-    mail.queue_email(
+    mail.queue_templated_email(
         account.email,
         "Portail Famille : choisir un nouveau mot de passe",
-        mail.render_email("emails/reset.txt", **context),
-        mail.render_email("emails/reset.html", **context),
+        "emails/reset",
+        context,
         family_id=getattr(account, "family_id", None),
     )
     db.session.commit()

@@ -450,7 +450,7 @@ def test_book_many_confirm_books_every_bookable_day(world):
 
 def test_book_many_confirm_is_all_or_nothing(world, monkeypatch):
     written = []
-    real_write = svc._write_booking
+    real_write = svc.write_booking
 
     def fail_on_the_third(*args):
         if len(written) == 2:
@@ -458,7 +458,7 @@ def test_book_many_confirm_is_all_or_nothing(world, monkeypatch):
         written.append(args)
         return real_write(*args)
 
-    monkeypatch.setattr(svc, "_write_booking", fail_on_the_third)
+    monkeypatch.setattr(svc, "write_booking", fail_on_the_third)
     with pytest.raises(RuntimeError):
         svc.book_many([world.a], world.canteen, None, *NOVEMBER, (1, 4), NOW, preview=False)
     assert len(written) == 2

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Alert, Document, DocumentStatus, DocumentType
 from services import jobs
+from tests import factories
 
 NOW = datetime(2027, 1, 2, 7, 0)  # Saturday 2 January 2027, 8:00 in Paris
 
@@ -50,3 +51,17 @@ def test_expired_documents_are_marked_and_the_family_alerted_once(app, family, o
         "Votre attestation de quotient familial a expiré le jeudi 31 décembre 2026 : "
         "merci d'en envoyer une nouvelle."
     ]
+
+
+def test_expiring_costs_the_same_reads_whatever_the_number_of_families(app, family, other_family):
+    names = iter("xyz")
+
+    def reads_to_expire(families) -> int:
+        for owner in families:
+            document(owner, DocumentType.QUOTIENT, date(2026, 12, 31), name=next(names))
+        db.session.expire_all()
+        with factories.counted_queries() as statements:
+            jobs.expire_documents(NOW, dry_run=False)
+        return sum(1 for sql in statements if sql.lstrip().upper().startswith("SELECT"))
+
+    assert reads_to_expire([family]) == reads_to_expire([family, other_family])
