@@ -221,3 +221,15 @@ def child(family: Family, first_name: str, where: School | None = None, **fields
     db.session.add(item)
     db.session.commit()
     return item
+
+
+def portal_activities(*families: Family) -> tuple[Activity, Activity]:
+    """An automatic canteen (one option) and a manual evening care (two options), every
+    child of `families` registered to both for 2026-2027: what the parent pages act on."""
+    year = school_year()
+    canteen = activity(options=("standard",))
+    care = activity("care_evening", "Accueil du soir", ValidationMode.MANUAL, ("17h30", "18h45"))
+    for child in (child for family in families for child in family.children):
+        registration(child, canteen, year)
+        registration(child, care, year)
+    return canteen, care

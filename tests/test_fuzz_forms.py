@@ -36,7 +36,6 @@ from models import (
     FamilyAccount,
     OutboxEmail,
     TokenPurpose,
-    ValidationMode,
     utcnow,
 )
 from services import accounts, notifications
@@ -247,14 +246,7 @@ def world(app, family, other_family, monkeypatch):
     import blueprints.bookings as pages
 
     monkeypatch.setattr(pages, "utcnow", lambda: NOW)
-    year = factories.school_year()
-    canteen = factories.activity(options=("standard",))
-    care = factories.activity(
-        "care_evening", "Accueil du soir", ValidationMode.MANUAL, ("17h30", "18h45")
-    )
-    for child in [*family.children, *other_family.children]:
-        factories.registration(child, canteen, year)
-        factories.registration(child, care, year)
+    canteen, care = factories.portal_activities(family, other_family)
     a, b = family.children
     for day in (date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 19)):
         factories.booking(a, canteen, day)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Attendance, Booking, BookingStatus, ValidationMode
+from models import Attendance, Booking, BookingStatus
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -24,14 +24,7 @@ def world(app, family, other_family, monkeypatch):
     import blueprints.bookings as pages
 
     monkeypatch.setattr(pages, "utcnow", lambda: NOW)
-    year = factories.school_year()
-    canteen = factories.activity(options=("standard",))
-    care = factories.activity(
-        "care_evening", "Accueil du soir", ValidationMode.MANUAL, ("17h30", "18h45")
-    )
-    for child in [*family.children, *other_family.children]:
-        factories.registration(child, canteen, year)
-        factories.registration(child, care, year)
+    canteen, care = factories.portal_activities(family, other_family)
     a, b = family.children
     return SimpleNamespace(canteen=canteen, care=care, a=a, b=b, other=other_family.children[0])
 
