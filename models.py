@@ -8,7 +8,7 @@ across entities live in services/.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -25,12 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clock import utcnow
 from extensions import db
-
-
-def utcnow() -> datetime:
-    """Now, in naive UTC: the one time representation the database stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -594,6 +590,8 @@ class Alert(Timestamped, db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"))
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(String(500))
+    # One line per item when an alert sums up several (a staff decision on many requests).
+    details: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(String(200), default="")
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 

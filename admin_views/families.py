@@ -24,9 +24,7 @@ def family_matches(pattern: str):
     return or_(
         Family.name.ilike(pattern),
         Family.accounts.any(FamilyAccount.username.ilike(pattern)),
-        Family.children.any(
-            or_(Child.first_name.ilike(pattern), Child.last_name.ilike(pattern))
-        ),
+        Family.children.any(or_(Child.first_name.ilike(pattern), Child.last_name.ilike(pattern))),
     )
 
 
@@ -56,8 +54,10 @@ class FamilyView(StaffModelView):
 
     def get_query(self):
         # Logins and children are listed on every row: load them in two queries, not 2 per row.
-        return super().get_query().options(
-            selectinload(Family.accounts), selectinload(Family.children)
+        return (
+            super()
+            .get_query()
+            .options(selectinload(Family.accounts), selectinload(Family.children))
         )
 
     def search_placeholder(self) -> str:
@@ -204,7 +204,5 @@ def add_views(admin: Admin) -> None:
         GuardianView(Guardian, db, name="Responsables légaux", category=CATEGORY),
         ChildView(Child, db, name="Enfants", category=CATEGORY),
         DocumentView(Document, db, name="Pièces des familles", category=CATEGORY),
-        ChangeRequestView(
-            ChangeRequest, db, name="Demandes de modification", category=CATEGORY
-        ),
+        ChangeRequestView(ChangeRequest, db, name="Demandes de modification", category=CATEGORY),
     )

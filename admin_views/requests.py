@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
@@ -219,18 +219,41 @@ def load_bookings(ids: list[int]) -> list[Booking]:
     return list(found)
 
 
-def decide_requests(ids: list[int], decision: str, reason: str) -> None:
-    """Approve or refuse each request through the booking service."""
-    now = utcnow()
+def journal(booking: Booking, action: str):
+    """The booking service's journal hook: the agent's decision, journaled with it."""
+    before = audit.fields_of(booking, JOURNALED_FIELDS)
+    actor, ip = current_user._get_current_object(), request.remote_addr
+    return lambda: audit.record_since(actor, action, booking, before, ip)
 
-    def call(booking: Booking):
-        if decision == "approve":
-            return booking_service.approve(booking, now)
-        return booking_service.refuse(booking, reason, now)
 
-    done = apply_to_each(load_bookings(ids), decision, call)
-    if done:
-        flash(f"{plural(done, *DECISIONS[decision])}.", "success")
+def chosen_decisions(form: Mapping) -> dict[int, str]:
+    """Per row: the decision of the bulk button for the checked rows, or the row's own
+    choice (`decision-<id>`) when the agent saved row by row."""
+    bulk = form.get("decision", "")
+    if bulk in DECISIONS:
+        return {booking_id: bulk for booking_id in selected_ids(form)}
+    chosen = {}
+    for key, value in form.items():
+        _, _, raw_id = key.partition("decision-")
+        if raw_id.isdigit() and len(raw_id) <= 18 and value in DECISIONS:
+            chosen[int(raw_id)] = value
+    return chosen
+
+
+def decide_requests(chosen: dict[int, str], reason: str) -> None:
+    """Each decision through the booking service: one transaction and one alert per family."""
+    decisions = [
+        booking_service.Decision(booking, chosen[booking.id], reason)
+        for booking in load_bookings(list(chosen))
+    ]
+    booking_service.decide(decisions, utcnow(), journal)
+    for decision in decisions:
+        if decision.error:
+            flash(f"Non traité ({describe(decision.booking)}) : {decision.error}", "error")
+    for kind, labels in DECISIONS.items():
+        done = sum(1 for d in decisions if d.done and d.decision == kind)
+        if done:
+            flash(f"{plural(done, *labels)}.", "success")
 
 
 class RequestsView(StaffAccessMixin, BaseView):
@@ -253,17 +276,14 @@ class RequestsView(StaffAccessMixin, BaseView):
     @expose("/decider", methods=("POST",))
     def decide(self):
         filters = RequestFilters.parse(request.form)
-        decision = request.form.get("decision", "")
         reason = request.form.get("reason", "").strip()
-        ids = selected_ids(request.form)
-        if decision not in DECISIONS:
-            abort(400)
-        if not ids:
-            flash("Cochez au moins une demande.", "warning")
-        elif decision == "refuse" and not reason:
-            flash("Indiquez le motif du refus : aucune demande n'a été refusée.", "error")
+        chosen = chosen_decisions(request.form)
+        if not chosen:
+            flash("Cochez au moins une demande, ou choisissez une décision par ligne.", "warning")
+        elif "refuse" in chosen.values() and not reason:
+            flash("Indiquez le motif du refus : aucune décision n'a été enregistrée.", "error")
         else:
-            decide_requests(ids, decision, reason)
+            decide_requests(chosen, reason)
         return redirect(url_for(".index", **filters.args()))
 
 

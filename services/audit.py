@@ -136,6 +136,20 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def fields_of(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The values of `fields` now: what `record_since` compares with later."""
+    return {name: getattr(obj, name) for name in fields}
+
+
+def record_since(
+    actor: StaffUser, action: str, obj: Any, before: dict[str, Any], ip: str | None
+) -> AuditEvent:
+    """Journal what changed on `obj` since `before` (fields_of), in the current transaction."""
+    after = fields_of(obj, tuple(before))
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    return record(actor, action, obj, changes, ip)
+
+
 @contextmanager
 def journaled(obj: Any, action: str, fields: tuple[str, ...], actor: StaffUser, ip: str | None):
     """Journal what a committing service does to `obj`'s `fields`, in the transaction it commits.
@@ -143,15 +157,11 @@ def journaled(obj: Any, action: str, fields: tuple[str, ...], actor: StaffUser, 
     The event is added just before the service's commit, so it is written with the change
     or rolled back with it (a refused action leaves no event).
     """
-    before = {name: getattr(obj, name) for name in fields}
+    before = fields_of(obj, fields)
     session = db.session()
 
     def add_event(_session) -> None:
-        after = {name: getattr(obj, name) for name in fields}
-        changes = {
-            name: [before[name], after[name]] for name in fields if before[name] != after[name]
-        }
-        record(actor, action, obj, changes, ip)
+        record_since(actor, action, obj, before, ip)
 
     event.listen(session, "before_commit", add_event)
     try:

@@ -31,3 +31,10 @@ def datetime_fr(moment: datetime | None) -> str:
         return ""
     local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS)
     return format_datetime(local, format="d MMM y, HH:mm", locale="fr_FR")
+
+
+def deadline_fr(moment: datetime) -> str:
+    """A stored naive-UTC deadline in Paris time: « lundi 7 décembre à 10 h », « … à 9 h 30 »."""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS)
+    hour = f"{local.hour} h" if local.minute == 0 else f"{local.hour} h {local.minute:02d}"
+    return f"{format_date(local.date(), 'EEEE d MMMM', locale='fr_FR')} à {hour}"

@@ -16,6 +16,7 @@ account's own choice decides.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -47,12 +48,18 @@ NO_EMAIL = "-"
 
 
 def notify(
-    family: Family, kind: str, message: str, link: str = "", now: datetime | None = None
+    family: Family,
+    kind: str,
+    message: str,
+    link: str = "",
+    now: datetime | None = None,
+    details: Sequence[str] = (),
 ) -> Alert:
     """Add an alert for the family and queue its email (the caller commits both, or neither).
 
     `link` is a path on the portal ("/reservations/3/2026-11"); the email makes it absolute
-    with PUBLIC_BASE_URL.
+    with PUBLIC_BASE_URL. `details`: the lines of an alert that sums up several items,
+    shown as a list under the message.
     """
     if kind not in KIND_LABELS:
         raise ValueError(f"unknown alert kind: {kind!r}")
@@ -64,7 +71,14 @@ def notify(
     if len(text) > MESSAGE_MAX:
         text = text[: MESSAGE_MAX - 1] + "…"
     now = now or utcnow()
-    alert = Alert(family_id=family.id, kind=kind, message=text, link=link, created_at=now)
+    alert = Alert(
+        family_id=family.id,
+        kind=kind,
+        message=text,
+        details="\n".join(line.strip() for line in details if line.strip()),
+        link=link,
+        created_at=now,
+    )
     db.session.add(alert)
     addresses = email_recipients(family, kind)
     if addresses:
@@ -75,6 +89,7 @@ def notify(
 def _queue_emails(family: Family, alert: Alert, addresses: list[str], now: datetime) -> None:
     context = {
         "message": alert.message,
+        "details": alert.details.splitlines(),
         "label": KIND_LABELS[alert.kind],
         "when": datetime_fr(now),
         "link": mail.public_url(alert.link) if alert.link else "",

@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+import clock
 from app import create_app
 from extensions import db
 from tests import factories
@@ -79,6 +80,19 @@ def _truncate_all() -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _clock_runs_again():
+    """A test that pinned the clock leaves it running for the next one."""
+    yield
+    clock.pin(None)
+
+
+@pytest.fixture
+def pin_clock():
+    """The one clock seam: `pin_clock(moment)` stops the application's clock (naive UTC)."""
+    return clock.pin
 
 
 @pytest.fixture

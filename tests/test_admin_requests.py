@@ -10,8 +10,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from admin_views import attendance as attendance_views
-from admin_views import requests as request_views
 from extensions import db
 from models import Alert, Attendance, AuditEvent, Booking, BookingStatus, ValidationMode
 from tests import factories
@@ -34,10 +32,9 @@ ROW = re.compile(r'<tr data-booking="(\d+)"')
 
 
 @pytest.fixture
-def world(app, family, other_family, staff, monkeypatch):
+def world(app, family, other_family, staff, pin_clock):
     """Two schools, a manual canteen (2 places) and a manual evening care (1 place)."""
-    monkeypatch.setattr(request_views, "utcnow", lambda: NOW)
-    monkeypatch.setattr(attendance_views, "utcnow", lambda: NOW)
+    pin_clock(NOW)
     year = factories.school_year()
     school = factories.school()
     other_school = factories.school("École Sainte-Thérèse")

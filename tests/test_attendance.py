@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from admin_views import attendance as attendance_views
 from extensions import db
 from models import Attendance, AuditEvent, Booking, BookingStatus
 from services import attendance as svc
@@ -31,9 +30,9 @@ ROW = re.compile(r'<tr id="enfant-(\d+)" data-booking="(\d+)" data-attendance="(
 
 
 @pytest.fixture
-def world(app, family, other_family, staff, monkeypatch):
+def world(app, family, other_family, staff, pin_clock):
     """Chalmel (three children), Sainte-Thérèse (one), a canteen with two options."""
-    monkeypatch.setattr(attendance_views, "utcnow", lambda: NOW)
+    pin_clock(NOW)
     factories.school_year()
     school = factories.school()
     other_school = factories.school("École Sainte-Thérèse")
@@ -221,13 +220,13 @@ def post(client, world, path: str, **data):
     return client.post(f"/admin/pointage/{path}", data={**selection, **data, "csrf_token": token})
 
 
-def test_the_page_lists_todays_children_in_paris_time(agent, world, monkeypatch):
+def test_the_page_lists_todays_children_in_paris_time(agent, world, pin_clock):
     booked(world.b, world.canteen)
     tomorrow = booked(world.a, world.canteen, day=date(2026, 11, 20))
     booked(world.c, world.canteen, BookingStatus.PENDING)
     booked(world.c, world.canteen, BookingStatus.CANCELLED, day=date(2026, 11, 20))
     assert [child for child, _, _ in rows(agent, world)] == [world.b.id]
-    monkeypatch.setattr(attendance_views, "utcnow", lambda: datetime(2026, 11, 19, 23, 30))
+    pin_clock(datetime(2026, 11, 19, 23, 30))
     assert [booking for _, booking, _ in rows(agent, world)] == [tomorrow.id]
 
 

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from admin_views import requests as request_views
 from extensions import db
 from models import Alert, BookingStatus, OutboxEmail, ValidationMode, utcnow
 from services import jobs
@@ -18,9 +17,9 @@ DAYS = [date(2026, 11, d) for d in (19, 20, 23, 24, 26)]  # school days after th
 
 
 def test_ten_approvals_with_smtp_down_arrive_later_as_one_email(
-    app, client, auth, family, staff, smtp, monkeypatch
+    app, client, auth, family, staff, smtp, pin_clock
 ):
-    monkeypatch.setattr(request_views, "utcnow", lambda: datetime(2026, 11, 16, 9, 0))
+    pin_clock(datetime(2026, 11, 16, 9, 0))
     year = factories.school_year()
     canteen = factories.activity(mode=ValidationMode.MANUAL)
     requests = []

@@ -237,15 +237,13 @@ def fresh_example() -> None:
 
 
 @pytest.fixture
-def world(app, family, other_family, monkeypatch):
+def world(app, family, other_family, pin_clock):
     """A canteen (one option) and an evening care (two options), booking pages at NOW.
 
     A few bookings already exist, so that cancelling, changing and declaring an absence
     have something to act on.
     """
-    import blueprints.bookings as pages
-
-    monkeypatch.setattr(pages, "utcnow", lambda: NOW)
+    pin_clock(NOW)
     canteen, care = factories.portal_activities(family, other_family)
     a, b = family.children
     for day in (date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 19)):

@@ -19,11 +19,9 @@ DAY = date(2026, 11, 19)  # a Thursday, still editable at NOW
 
 
 @pytest.fixture
-def world(app, family, other_family, monkeypatch):
+def world(app, family, other_family, pin_clock):
     """A canteen (one option, automatic) and an evening care (two options, manual)."""
-    import blueprints.bookings as pages
-
-    monkeypatch.setattr(pages, "utcnow", lambda: NOW)
+    pin_clock(NOW)
     canteen, care = factories.portal_activities(family, other_family)
     a, b = family.children
     return SimpleNamespace(canteen=canteen, care=care, a=a, b=b, other=other_family.children[0])
@@ -191,11 +189,9 @@ def test_many_days_ignores_a_child_of_another_family(signed_in, world):
     assert db.session.scalar(select(Booking.id).limit(1)) is None
 
 
-def test_an_absence_can_be_declared_on_the_morning_itself(client, auth, world, monkeypatch):
-    import blueprints.bookings as pages
-
+def test_an_absence_can_be_declared_on_the_morning_itself(client, auth, world, pin_clock):
     morning = datetime(2026, 11, 19, 6, 30)  # 7:30 in Paris, the day itself
-    monkeypatch.setattr(pages, "utcnow", lambda: morning)
+    pin_clock(morning)
     factories.booking(world.a, world.canteen, DAY, BookingStatus.REGISTERED)
     auth.login("famille.a")
     token = csrf_token(client, "/reservations/absence")

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import make_server
 
+import clock
 from app import create_app
 from extensions import db
 from services.demo import load_demo_data
@@ -72,10 +73,7 @@ def live_demo_server(workdir: Path) -> Iterator[LiveServer]:
         db.create_all()
         load_demo_data(DEMO_NOW.date())
         db.session.remove()
-    import blueprints.bookings as booking_pages
-
-    real_clock = booking_pages.utcnow
-    booking_pages.utcnow = lambda: DEMO_NOW
+    clock.pin(DEMO_NOW)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -84,7 +82,7 @@ def live_demo_server(workdir: Path) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        booking_pages.utcnow = real_clock
+        clock.pin(None)
         with app.app_context():
             db.engine.dispose()
 

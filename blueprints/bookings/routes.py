@@ -1,7 +1,6 @@
-"""MES RÉSERVATIONS: each child's month, a day's actions, many days at once, absences.
+"""The views of MES RÉSERVATIONS: parse, call services.booking, say in French what happened.
 
-Views parse, call services.booking, and say in French what happened; every rule is checked
-by the service, whatever the page showed.
+Every rule is checked by the service, whatever the page showed.
 """
 
 from __future__ import annotations
@@ -10,10 +9,12 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from blueprints import bookings_support as view
+from blueprints.bookings import pages
+from blueprints.bookings.forms import AbsenceForm, ManyDaysForm, is_served
 from blueprints.guards import child_of_current_family, current_family, family_required
 from models import utcnow
 from services import booking
+from services.booking.catalogue import activity_by_code, children_of
 from services.calendar import paris_today
 
 bp = Blueprint("bookings", __name__, url_prefix="/reservations")
@@ -24,7 +25,7 @@ def _month(value: str) -> date:
         first = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         abort(404)
-    if not view.is_served(first):
+    if not is_served(first):
         abort(404)
     return first
 
@@ -34,15 +35,22 @@ def _day(value: str) -> date:
         day = date.fromisoformat(value)
     except ValueError:
         abort(404)
-    if not view.is_served(day):
+    if not is_served(day):
         abort(404)
     return day
+
+
+def _activity(code: str):
+    activity = activity_by_code(code)
+    if activity is None:
+        abort(404)
+    return activity
 
 
 @bp.get("")
 @family_required
 def index():
-    children = view.children_of(current_family())
+    children = children_of(current_family())
     if not children:
         return render_template("bookings/no_child.html")
     today = paris_today(utcnow())
@@ -53,10 +61,10 @@ def index():
 @family_required
 def month(child_id: int, month: str):
     family = current_family()
-    children = view.children_of(family)
+    children = children_of(family)
     child = child_of_current_family(child_id, children)
     first = _month(month)
-    page = view.month_page(child, first, utcnow())
+    page = pages.month_page(child, first, utcnow())
     return render_template("bookings/month.html", children=children, child=child, page=page)
 
 
@@ -64,7 +72,7 @@ def month(child_id: int, month: str):
 @family_required
 def day(child_id: int, day: str, activity_code: str):
     child = child_of_current_family(child_id)
-    detail = view.day_detail(child, view.activity_or_404(activity_code), _day(day), utcnow())
+    detail = pages.day_detail(child, _activity(activity_code), _day(day), utcnow())
     return render_template("bookings/day.html", child=child, detail=detail)
 
 
@@ -72,11 +80,11 @@ def day(child_id: int, day: str, activity_code: str):
 @family_required
 def act(child_id: int, day: str, activity_code: str):
     child = child_of_current_family(child_id)
-    activity = view.activity_or_404(activity_code)
+    activity = _activity(activity_code)
     the_day = _day(day)
     action = request.form.get("action", "")
     try:
-        message = view.apply_action(child, activity, the_day, action, request.form, utcnow())
+        message = pages.apply_action(child, activity, the_day, action, request.form, utcnow())
     except booking.BookingError as error:
         flash(error.message, "error")
     else:
@@ -88,28 +96,24 @@ def act(child_id: int, day: str, activity_code: str):
 @bp.route("/plusieurs-jours", methods=["GET", "POST"])
 @family_required
 def many():
-    family = current_family()
-    form = view.ManyDaysForm(family, paris_today(utcnow()))
+    form = ManyDaysForm(children_of(current_family()), paris_today(utcnow()))
     if not form.validate_on_submit():
-        return render_template("bookings/many.html", form=form, plan=None)
+        return render_template("bookings/many.html", form=form, plans=None)
     try:
-        plan = view.run_many(form, family, utcnow(), preview=not form.confirm.data)
+        plans = pages.run_many(form, utcnow(), preview=not form.confirm.data)
     except booking.BookingError as error:
         flash(error.message, "error")
-        return render_template("bookings/many.html", form=form, plan=None)
+        return render_template("bookings/many.html", form=form, plans=None)
     if form.confirm.data:
-        flash(view.many_summary(form, plan), "success")
-        first = form.children_chosen(family)[0]
-        return redirect(url_for(".month", child_id=first.id, month=f"{form.start.data:%Y-%m}"))
-    return render_template("bookings/many.html", form=form, plan=plan)
+        flash(pages.many_summary(form, plans), "success")
+    return render_template("bookings/many.html", form=form, plans=plans)
 
 
 @bp.route("/absence", methods=["GET", "POST"])
 @family_required
 def absence():
-    family = current_family()
     today = paris_today(utcnow())
-    form = view.AbsenceForm(family, today, prefill=request.args)
+    form = AbsenceForm(children_of(current_family()), today, prefill=request.args)
     if form.validate_on_submit():
         child = child_of_current_family(int(form.child.data))
         try:
@@ -123,7 +127,7 @@ def absence():
         except booking.BookingError as error:
             flash(error.message, "error")
         else:
-            flash(view.absence_summary(child, declared), "success")
+            flash(pages.absence_summary(child, declared), "success")
             return redirect(url_for(".month", child_id=child.id, month=f"{form.start.data:%Y-%m}"))
     return render_template(
         "bookings/absence.html", form=form, today=today, tomorrow=today + timedelta(days=1)
@@ -132,4 +136,4 @@ def absence():
 
 @bp.context_processor
 def _helpers():
-    return view.template_helpers()
+    return pages.template_helpers()
