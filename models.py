@@ -71,6 +71,17 @@ class BookingStatus(enum.StrEnum):
     REFUSED = "refused"
 
 
+class CellStatus(enum.StrEnum):
+    """A day cell's status, in DOMAIN.md's words (services.booking.day_actions derives it)."""
+
+    AVAILABLE = "available"
+    PENDING = "pending"
+    REGISTERED = "registered"
+    CHANGE_REQUESTED = "change-requested"
+    CANCEL_REQUESTED = "cancel-requested"
+    CLOSED = "closed"
+
+
 class Attendance(enum.StrEnum):
     PRESENT = "present"
     ABSENT_JUSTIFIED = "absent-justified"
@@ -126,6 +137,17 @@ class RequestStatus(enum.StrEnum):
     WAITING = "waiting"
     ACCEPTED = "accepted"
     REFUSED = "refused"
+
+
+class AlertKind(enum.StrEnum):
+    """What an alert is about; a family chooses by kind which alerts also come by email."""
+
+    BOOKING = "booking"
+    REGISTRATION = "registration"
+    DOCUMENT = "document"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    ACCOUNT = "account"
 
 
 class TokenPurpose(enum.StrEnum):
@@ -588,7 +610,7 @@ class Alert(Timestamped, db.Model):
     __table_args__ = (Index("ix_alert_family_unread", "family_id", "read_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # an AlertKind value
     message: Mapped[str] = mapped_column(String(500))
     # One line per item when an alert sums up several (a staff decision on many requests).
     details: Mapped[str] = mapped_column(Text, default="")

@@ -25,20 +25,9 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from models import Activity, Attendance, BookingStatus
+from models import Activity, Attendance, BookingStatus, CellStatus
 from services.booking.errors import BookingError, DayClosed, DeadlinePassed, InvalidTransition
 from services.calendar import DeadlineKind, deadline, paris_today
-
-
-class CellStatus(enum.StrEnum):
-    """A day cell's status, in DOMAIN.md's words."""
-
-    AVAILABLE = "available"
-    PENDING = "pending"
-    REGISTERED = "registered"
-    CHANGE_REQUESTED = "change-requested"
-    CANCEL_REQUESTED = "cancel-requested"
-    CLOSED = "closed"
 
 
 class DayAction(enum.StrEnum):
