@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import ProductionConfig, config_for
 from extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -87,7 +88,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs: at most 18 digits. A longer number is no id of ours, and one past
+    4,300 digits would make int() itself fail; it simply matches no route (404)."""
+
+    regex = r"\d{1,18}"
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from blueprints.account import bp as account_bp
     from blueprints.alerts import bp as alerts_bp
     from blueprints.auth import bp as auth_bp

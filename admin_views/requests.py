@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
@@ -37,6 +37,8 @@ DECISIONS = {
     "approve": ("demande acceptée", "demandes acceptées"),
     "refuse": ("demande refusée", "demandes refusées"),
 }
+# The button that applies each row's own decision (`decision-<id>`).
+ROW_BY_ROW = "rows"
 # What a staff decision can change on a booking, as the journal records it.
 JOURNALED_FIELDS = ("status", "option_id", "requested_option_id", "attendance", "refusal_reason")
 
@@ -276,6 +278,8 @@ class RequestsView(StaffAccessMixin, BaseView):
     @expose("/decider", methods=("POST",))
     def decide(self):
         filters = RequestFilters.parse(request.form)
+        if request.form.get("decision") not in {*DECISIONS, ROW_BY_ROW}:
+            abort(400)
         reason = request.form.get("reason", "").strip()
         chosen = chosen_decisions(request.form)
         if not chosen:

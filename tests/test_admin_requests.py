@@ -231,9 +231,13 @@ def test_change_and_cancel_requests_are_approved(agent, world):
     decide(agent, [change.id, cancel.id], "approve")
     assert (reload(change).status, reload(change).option_id) == ("registered", meatless.id)
     assert reload(cancel).status == BookingStatus.CANCELLED
-    messages = sorted(alert.message for alert in alerts_of(world.family))
-    assert messages[0].startswith("Annulation acceptée")
-    assert messages[1].startswith("Changement de formule accepté")
+    (alert,) = alerts_of(world.family)  # one alert for the family's decisions
+    assert alert.message == "La mairie a traité 2 demandes : 2 acceptée(s)."
+    details = alert.details.splitlines()
+    assert [line.split(" :")[0] for line in details] == [
+        "Changement de formule accepté",
+        "Annulation acceptée",
+    ]
     change_event = journal("approve")[0]
     assert json.loads(change_event.changes) == {
         "status": ["change-requested", "registered"],

@@ -220,13 +220,14 @@ def post(client, world, path: str, **data):
     return client.post(f"/admin/pointage/{path}", data={**selection, **data, "csrf_token": token})
 
 
-def test_the_page_lists_todays_children_in_paris_time(agent, world, pin_clock):
+def test_the_page_lists_todays_children_in_paris_time(agent, auth, world, pin_clock):
     booked(world.b, world.canteen)
     tomorrow = booked(world.a, world.canteen, day=date(2026, 11, 20))
     booked(world.c, world.canteen, BookingStatus.PENDING)
     booked(world.c, world.canteen, BookingStatus.CANCELLED, day=date(2026, 11, 20))
     assert [child for child, _, _ in rows(agent, world)] == [world.b.id]
-    pin_clock(datetime(2026, 11, 19, 23, 30))
+    pin_clock(datetime(2026, 11, 19, 23, 30))  # 00:30 in Paris: already Friday there
+    auth.login("agent.a")  # the morning's session ended after 30 idle minutes
     assert [booking for _, booking, _ in rows(agent, world)] == [tomorrow.id]
 
 

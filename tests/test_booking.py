@@ -19,7 +19,7 @@ from models import (
     ValidationMode,
 )
 from services import booking as svc
-from services.booking import CellStatus
+from services.booking import CellStatus, DayAction, many_days
 from tests import factories
 
 DAY = date(2026, 11, 19)  # a Thursday; both deadlines: Tuesday 17 November, 10:00 Paris
@@ -326,7 +326,9 @@ def test_approve_cancel_request_frees_the_day_and_refuse_keeps_it(world):
     assert svc.approve(first, NOW).booking.status == BookingStatus.CANCELLED
     assert svc.refuse(second, "Délai dépassé.", NOW).booking.status == BookingStatus.REGISTERED
     assert alerts(world.family)[0].startswith("Annulation acceptée : Accueil du soir")
-    assert alerts(world.family)[1].startswith("Demande refusée : Accueil du soir")
+    assert alerts(world.family)[1].startswith(
+        "Annulation refusée, la réservation est maintenue : Accueil du soir"
+    )
 
 
 def test_approve_cancel_request_promotes_the_waiting_list(world):
@@ -419,8 +421,8 @@ NOW_FOR_BULK = datetime(2026, 11, 12, 9, 30)  # Thursday 12, 10:30 Paris: Monday
 def test_book_many_preview_sorts_the_days_and_writes_nothing(world):
     stranger = factories.family_with_children(world, "famille.e", children=1).children[0]
     factories.booking(world.a, world.canteen, date(2026, 11, 20))
-    plan = svc.book_many(
-        [world.a, stranger], world.canteen, None, *NOVEMBER, EVERY_SCHOOL_DAY, NOW_FOR_BULK
+    (plan,) = svc.book_many(
+        [world.a, stranger], [(world.canteen, None)], *NOVEMBER, EVERY_SCHOOL_DAY, NOW_FOR_BULK
     )
     days_a = [r.day.day for r in plan.to_book if r.child_id == world.a.id]
     assert days_a == [17, 19, 23, 24, 26, 27, 30]
@@ -435,9 +437,9 @@ def test_book_many_preview_sorts_the_days_and_writes_nothing(world):
 
 
 def test_book_many_confirm_books_every_bookable_day(world):
-    plan = svc.book_many(
-        [world.a, world.b, world.c], world.canteen, None, date(2026, 11, 19), date(2026, 11, 27),
-        (1, 4), NOW_FOR_BULK, preview=False,
+    (plan,) = svc.book_many(
+        [world.a, world.b, world.c], [(world.canteen, None)], date(2026, 11, 19),
+        date(2026, 11, 27), (1, 4), NOW_FOR_BULK, preview=False,
     )  # fmt: skip
     assert plan.confirmed
     assert [(b.child_id, b.day.day, b.status) for b in plan.bookings if b.day.day == 19] == [
@@ -450,7 +452,7 @@ def test_book_many_confirm_books_every_bookable_day(world):
 
 def test_book_many_confirm_is_all_or_nothing(world, monkeypatch):
     written = []
-    real_write = svc.write_booking
+    real_write = many_days.write_booking
 
     def fail_on_the_third(*args):
         if len(written) == 2:
@@ -458,9 +460,9 @@ def test_book_many_confirm_is_all_or_nothing(world, monkeypatch):
         written.append(args)
         return real_write(*args)
 
-    monkeypatch.setattr(svc, "write_booking", fail_on_the_third)
+    monkeypatch.setattr(many_days, "write_booking", fail_on_the_third)
     with pytest.raises(RuntimeError):
-        svc.book_many([world.a], world.canteen, None, *NOVEMBER, (1, 4), NOW, preview=False)
+        svc.book_many([world.a], [(world.canteen, None)], *NOVEMBER, (1, 4), NOW, preview=False)
     assert len(written) == 2
     assert count(Booking) == 0
 
@@ -471,14 +473,14 @@ def test_cancel_many_preview_then_confirm_with_promotion(world):
     factories.booking(world.b, world.canteen, date(2026, 11, 16))
     factories.booking(world.b, world.canteen, DAY)
     factories.booking(world.c, world.canteen, DAY, BookingStatus.PENDING)
-    args = ([world.a, world.b], world.canteen, *NOVEMBER, (1, 4, 5), NOW_FOR_BULK)
-    preview = svc.cancel_many(*args)
+    args = ([world.a, world.b], [world.canteen], *NOVEMBER, (1, 4, 5), NOW_FOR_BULK)
+    (preview,) = svc.cancel_many(*args)
     assert [(r.child_id, r.day.day) for r in preview.to_cancel] == [
         (world.a.id, 19), (world.a.id, 20), (world.a.id, 23), (world.b.id, 19),
     ]  # fmt: skip
     assert [(r.child_id, r.day.day) for r in preview.past_deadline] == [(world.b.id, 16)]
     assert status_of(world.a, world.canteen) == BookingStatus.REGISTERED
-    done = svc.cancel_many(*args, preview=False)
+    (done,) = svc.cancel_many(*args, preview=False)
     assert {b.status for b in done.bookings} == {BookingStatus.CANCELLED}
     assert [b.child_id for b in done.promoted] == [world.c.id]
     assert status_of(world.c, world.canteen) == BookingStatus.REGISTERED
@@ -487,7 +489,7 @@ def test_cancel_many_preview_then_confirm_with_promotion(world):
 def test_cancel_many_manual_makes_requests(world):
     factories.booking(world.a, world.care, DAY)
     factories.booking(world.a, world.care, date(2026, 11, 20), BookingStatus.PENDING)
-    done = svc.cancel_many([world.a], world.care, DAY, DAY + timedelta(1), (4, 5), NOW, False)
+    (done,) = svc.cancel_many([world.a], [world.care], DAY, DAY + timedelta(1), (4, 5), NOW, False)
     assert [b.status for b in done.bookings] == ["cancel-requested", "cancelled"]
 
 
@@ -517,7 +519,7 @@ def test_month_grid_cells(world):
     assert (cells[18].status, cells[18].reason) == ("closed", "Pas de classe le mercredi")
     assert (cells[12].status, cells[12].editable) == ("available", False)
     assert (cells[13].status, cells[13].editable) == ("available", True)
-    assert (cells[19].status, cells[19].editable) == ("cancel-requested", False)
+    assert (cells[19].status, cells[19].actions) == ("cancel-requested", {DayAction.WITHDRAW})
     assert (cells[20].status, cells[20].editable) == ("change-requested", True)
     assert (cells[26].status, cells[26].editable) == ("available", True)
     assert (cells[27].status, cells[27].editable) == ("registered", True)
@@ -574,10 +576,12 @@ def test_month_grid_query_count_is_fixed(world):
 def test_the_nightly_job_hands_new_places_to_the_waiting_list_in_order(world, app):
     from services import jobs
 
-    first = factories.booking(world.a, world.canteen, DAY, BookingStatus.PENDING,
-                              requested_at=datetime(2026, 11, 1, 8, 0))
-    second = factories.booking(world.b, world.canteen, DAY, BookingStatus.PENDING,
-                               requested_at=datetime(2026, 11, 2, 8, 0))
+    first = factories.booking(
+        world.a, world.canteen, DAY, BookingStatus.PENDING, requested_at=datetime(2026, 11, 1, 8, 0)
+    )
+    second = factories.booking(
+        world.b, world.canteen, DAY, BookingStatus.PENDING, requested_at=datetime(2026, 11, 2, 8, 0)
+    )
     factories.booking(world.c, world.canteen, DAY, BookingStatus.REGISTERED)
     # capacity 2: one place free, for the first in line only
     assert "rien modifié" in jobs.serve_waiting_lists(NOW, dry_run=True)

@@ -557,6 +557,8 @@ FOUND = [
     ("get", "/reservations/99999999999999999999/jour/2026-11-19/canteen", {}, 404),  # SQLite
     ("get", "/reservations/2147483648/jour/2026-11-19/canteen", {}, 404),  # PostgreSQL
     ("get", "/alertes/99999999999999999999", {}, 404),
+    # Past 4,300 digits int() fails: the GET was a 404 but the POST a 405.
+    ("post", "/reservations/" + "1" * 5000 + "/jour/2026-11-26/canteen", {"action": "book"}, 404),
     ("post", BOOK, {"action": "book", "option": "9" * 20}, 302),  # the option is refused
     ("post", BOOK, {"action": "book", "option": "²"}, 302),  # isdigit(), but not for int()
     ("post", BOOK, {"action": "book", "option": "1" * 5000}, 302),  # beyond int()'s limit

@@ -52,8 +52,13 @@ class Decision:
     reason: str = ""
     done: bool = False
     summary: str = ""
-    error: str = ""
+    failure: BookingError | None = None
     promoted: list[Booking] = field(default_factory=list)
+
+    @property
+    def error(self) -> str:
+        """Why the rules refused it, in French ('' when done)."""
+        return self.failure.message if self.failure else ""
 
     @property
     def refused(self) -> bool:
@@ -72,8 +77,8 @@ def refuse(booking: Booking, reason: str, now: datetime) -> Outcome:
 
 def _single(decision: Decision, now: datetime) -> Outcome:
     (result,) = decide([decision], now)
-    if not result.done:
-        raise BookingError(result.error)
+    if result.failure is not None:
+        raise result.failure
     return Outcome(result.booking, result.promoted)
 
 
@@ -116,7 +121,7 @@ def _decide_one(decision: Decision, now: datetime, journal) -> None:
         savepoint.commit()
     except BookingError as error:
         savepoint.rollback()
-        decision.error = error.message
+        decision.failure = error
     else:
         decision.done = True
 
@@ -194,11 +199,10 @@ def _alert_decisions(decisions: list[Decision], now: datetime) -> None:
 
 
 def _decision_line(decision: Decision) -> str:
-    """« Refusé — Restaurant scolaire du … pour Léa : réservation refusée. Motif : … »."""
-    line = f"{describe(decision.booking)} : {decision.summary}."
-    if decision.refused:
-        return f"Refusé — {line} Motif : {decision.reason}"
-    return f"{decision.summary[0].upper()}{decision.summary[1:]} : {describe(decision.booking)}."
+    """« Réservation refusée : Accueil du soir du … pour Léa. Motif : complet »."""
+    summary = decision.summary[0].upper() + decision.summary[1:]
+    line = f"{summary} : {describe(decision.booking)}."
+    return f"{line} Motif : {decision.reason}" if decision.refused else line
 
 
 @transactional
