@@ -14,29 +14,10 @@ from services import booking
 from services.booking import Cell, CellStatus, DayAction
 from services.calendar import month_bounds
 from services.formatting import date_fr, deadline_fr
+from vocabulary import ATTENDANCES as ATTENDANCE_LABELS
+from vocabulary import DAY_STATUSES as STATUS_LABELS
+from vocabulary import LEGEND
 
-STATUS_LABELS = {
-    CellStatus.AVAILABLE: "disponible",
-    CellStatus.PENDING: "en attente",
-    CellStatus.REGISTERED: "inscrit",
-    CellStatus.CHANGE_REQUESTED: "demande de modification",
-    CellStatus.CANCEL_REQUESTED: "demande d'annulation",
-    CellStatus.CLOSED: "fermé",
-}
-LEGEND = [
-    (CellStatus.REGISTERED, "Inscrit", "réservé et confirmé"),
-    (CellStatus.PENDING, "En attente", "demande envoyée, la mairie doit valider"),
-    (CellStatus.CHANGE_REQUESTED, "Modification demandée", "autre formule demandée"),
-    (CellStatus.CANCEL_REQUESTED, "Annulation demandée", "la mairie doit valider"),
-    (CellStatus.AVAILABLE, "Disponible", "touchez pour réserver"),
-    (CellStatus.CLOSED, "Fermé", "pas de service ou délai dépassé"),
-]
-ATTENDANCE_LABELS = {
-    "present": "présent",
-    "absent-justified": "absence justifiée",
-    "absent-unjustified": "absence non justifiée",
-    "absence-declared": "absence signalée",
-}
 SCHOOL_WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the grid's columns
 
 
