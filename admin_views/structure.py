@@ -8,7 +8,8 @@ from wtforms.validators import Regexp
 from admin_views.base import StaffModelView
 from admin_views.fields import MoneyField, money_columns
 from extensions import db
-from models import Activity, ActivityOption, Capacity, Closure, School, SchoolYear
+from models import Activity, ActivityOption, Capacity, Closure, School, SchoolYear, utcnow
+from services import booking
 
 CATEGORY = "Structure"
 
@@ -59,7 +60,20 @@ class ActivityOptionView(StaffModelView):
     form_columns = column_list
 
 
-class CapacityView(StaffModelView):
+class ServesWaitingListsMixin:
+    """After a change of places or of closed days, the waiting lists are served at once:
+    freed places go to the oldest requests, and requests on days now closed end."""
+
+    def after_model_change(self, form, model, is_created) -> None:
+        super().after_model_change(form, model, is_created)
+        booking.serve_waiting_lists(utcnow())
+
+    def after_model_delete(self, model) -> None:
+        super().after_model_delete(model)
+        booking.serve_waiting_lists(utcnow())
+
+
+class CapacityView(ServesWaitingListsMixin, StaffModelView):
     column_list = ("school", "activity", "places")
     column_filters = ("school.name", "activity.name")
     form_columns = column_list
@@ -69,7 +83,7 @@ def school_or_all(_view, _context, closure: Closure, _name) -> str:
     return str(closure.school) if closure.school else "Toutes les écoles"
 
 
-class ClosureView(StaffModelView):
+class ClosureView(ServesWaitingListsMixin, StaffModelView):
     column_list = ("starts_on", "ends_on", "school", "reason")
     column_filters = ("school.name", "starts_on", "ends_on")
     column_searchable_list = ("reason",)

@@ -591,3 +591,190 @@ def test_the_nightly_job_hands_new_places_to_the_waiting_list_in_order(world, ap
     assert (first.status, second.status) == (BookingStatus.REGISTERED, BookingStatus.PENDING)
     assert jobs.serve_waiting_lists(NOW, dry_run=False).startswith("0 réservation")
     assert "Une place s'est libérée" in " ".join(alerts(world.family))
+
+
+# --- Second pass: what a family may do, closed days, the order of requests ---------------
+
+
+def test_many_days_for_two_children_never_overbooks_when_the_first_holds_the_first_days(
+    world,
+):
+    """The canteen has 2 places. Child a already holds Thursday 19; c (another family)
+    holds Friday 20 and d waits for it... the bulk plan must count every day it books."""
+    factories.booking(world.a, world.canteen, DAY)
+    factories.booking(world.c, world.canteen, DAY + timedelta(days=1))
+    factories.booking(world.c, world.canteen, date(2026, 11, 23))
+    stranger = factories.family_with_children(world, "famille.w", children=1).children[0]
+    factories.registration(stranger, world.canteen, world.year)
+    factories.booking(stranger, world.canteen, date(2026, 11, 23), BookingStatus.PENDING)
+    plans = svc.book_many(
+        [world.a, world.b], [(world.canteen, None)], DAY, date(2026, 11, 23),
+        (1, 4, 5), NOW, preview=False,
+    )  # fmt: skip
+    held = {
+        day: db.session.scalar(
+            select(func.count(Booking.id)).where(
+                Booking.day == day, Booking.status.in_(list(svc.HOLDS_PLACE))
+            )
+        )
+        for day in (DAY, DAY + timedelta(days=1), date(2026, 11, 23))
+    }
+    assert held == {DAY: 2, DAY + timedelta(days=1): 2, date(2026, 11, 23): 1}
+    # Monday 23: one place left but the stranger waits first, so both children wait too.
+    assert status_of(world.a, world.canteen, date(2026, 11, 23)) == BookingStatus.PENDING
+    assert sorted(r.day.day for r in plans[0].waiting) == [20, 23, 23]
+
+
+def test_many_days_ends_with_one_alert_that_sums_it_up(world):
+    svc.book_many(
+        [world.a, world.b], [(world.canteen, None), (world.care, world.care.options[1])],
+        DAY, DAY + timedelta(days=1), (4, 5), NOW, preview=False,
+    )  # fmt: skip
+    (message,) = alerts(world.family)
+    assert message.startswith("Réservation de plusieurs jours.")
+    assert "Restaurant scolaire — standard : 4 jours réservés (Enfant1 et Enfant2" in message
+    assert "Accueil du soir — jusqu-18h45 : 4 demandes à valider" in message
+
+
+def test_a_cancel_or_change_request_is_dated_when_the_family_asked(world):
+    booked = factories.booking(world.a, world.care, DAY)
+    booked.requested_at = datetime(2026, 10, 5, 8, 0)
+    db.session.commit()
+    asked = datetime(2026, 11, 10, 7, 45)
+    assert svc.cancel(world.a, world.care, DAY, asked).booking.requested_at == asked
+    svc.withdraw(world.a, world.care, DAY, asked)
+    later = asked + timedelta(hours=1)
+    changed = svc.change_option(world.a, world.care, DAY, world.care.options[1], later)
+    assert changed.booking.requested_at == later
+
+
+def test_a_pending_change_or_cancellation_can_be_withdrawn(world):
+    standard, late = world.care.options
+    factories.booking(world.a, world.care, DAY, option=standard)
+    svc.change_option(world.a, world.care, DAY, late, NOW)
+    outcome = svc.withdraw(world.a, world.care, DAY, NOW)
+    assert (outcome.booking.status, outcome.booking.option_id) == ("registered", standard.id)
+    assert outcome.booking.requested_option_id is None
+    svc.cancel(world.a, world.care, DAY, NOW)
+    assert svc.withdraw(world.a, world.care, DAY, NOW).booking.status == "registered"
+
+
+def test_an_absence_can_be_withdrawn_until_the_end_of_the_day(world):
+    factories.booking(world.a, world.canteen, DAY)
+    morning = datetime(2026, 11, 19, 6, 0)
+    svc.declare_absence(world.a, world.canteen, DAY, "Fièvre", morning)
+    outcome = svc.withdraw_absence(world.a, world.canteen, DAY, morning + timedelta(hours=1))
+    assert (outcome.booking.attendance, outcome.booking.absence_reason) == (None, "")
+    svc.declare_absence(world.a, world.canteen, DAY, "Fièvre", morning)
+    with pytest.raises(svc.DeadlinePassed):
+        svc.withdraw_absence(world.a, world.canteen, DAY, datetime(2026, 11, 20, 7, 0))
+
+
+@pytest.mark.parametrize(
+    ("status", "now", "expected"),
+    [
+        ("available", NOW, {DayAction.BOOK}),
+        ("available", DEADLINE, set()),
+        ("pending", NOW, {DayAction.WITHDRAW}),
+        ("registered", NOW, {DayAction.CANCEL, DayAction.CHANGE_OPTION}),
+        ("registered", DEADLINE, {DayAction.DECLARE_ABSENCE}),
+        ("change-requested", NOW, {DayAction.CANCEL, DayAction.WITHDRAW}),
+        ("change-requested", DEADLINE, {DayAction.DECLARE_ABSENCE}),
+        ("cancel-requested", NOW, {DayAction.WITHDRAW}),
+        ("cancel-requested", DEADLINE, {DayAction.DECLARE_ABSENCE}),
+    ],
+)
+def test_the_grid_offers_exactly_what_the_service_accepts(world, status, now, expected):
+    """For each status and side of the deadline: the cell's actions are the allowed ones,
+    and each action the cell does not offer is refused by the service."""
+    standard, late = world.care.options
+    if status != "available":
+        held = factories.booking(world.a, world.care, DAY, status, option=standard)
+        held.requested_option_id = late.id if status == "change-requested" else None
+        db.session.commit()
+    cell = row(svc.month_grid([world.a.id], DAY, now), world.a, world.care)[18]
+    assert cell.actions == expected
+    assert cell.editable == bool(expected - {DayAction.DECLARE_ABSENCE})
+    attempts = {
+        DayAction.BOOK: lambda: svc.book_day(world.a, world.care, DAY, None, now),
+        DayAction.CANCEL: lambda: svc.cancel(world.a, world.care, DAY, now),
+        DayAction.WITHDRAW: lambda: svc.withdraw(world.a, world.care, DAY, now),
+        DayAction.CHANGE_OPTION: lambda: svc.change_option(world.a, world.care, DAY, late, now),
+        DayAction.WITHDRAW_ABSENCE: lambda: svc.withdraw_absence(world.a, world.care, DAY, now),
+    }
+    for action, attempt in attempts.items():
+        if action not in expected:
+            with pytest.raises(svc.BookingError):
+                attempt()
+
+
+def test_an_editable_cell_says_until_when(world):
+    factories.booking(world.a, world.canteen, DAY)
+    cell = row(svc.month_grid([world.a.id], DAY, NOW), world.a, world.canteen)[18]
+    assert cell.until == DEADLINE  # Tuesday 17 November, 10:00 in Paris
+
+
+def test_a_day_closed_after_the_request_never_confirms_it(world):
+    waiting = factories.booking(world.c, world.canteen, DAY, BookingStatus.PENDING)
+    factories.booking(world.a, world.canteen, DAY)
+    factories.booking(world.b, world.canteen, DAY)
+    factories.closure(DAY, DAY, "Grève", where=world.school)
+    db.session.get(Capacity, 1).places = 3  # a place frees on a day now closed
+    db.session.commit()
+    assert svc.promote_waiting_list(world.school.id, world.canteen, DAY, NOW) == []
+    assert status_of(world.c, world.canteen) == BookingStatus.REFUSED
+    (message,) = alerts(world.other_family)
+    assert message.startswith("Demande close, le service est fermé (Grève)")
+    assert waiting.refusal_reason == "Jour fermé : Grève"
+
+
+def test_staff_cannot_confirm_a_request_on_a_day_that_closed(world):
+    request = svc.book_day(world.a, world.care, DAY, None, NOW).booking
+    factories.closure(DAY, DAY, "Formation du personnel")
+    with pytest.raises(svc.DayClosed):
+        svc.approve(request, NOW)
+    assert status_of(world.a, world.care) == BookingStatus.PENDING
+    assert [b.id for b in svc.serve_waiting_lists(NOW)] == []
+    assert status_of(world.a, world.care) == BookingStatus.REFUSED
+
+
+def test_staff_serve_the_waiting_list_in_order(world):
+    factories.booking(world.a, world.canteen, DAY)
+    factories.booking(world.b, world.canteen, DAY)
+    first = svc.book_day(world.c, world.canteen, DAY, None, NOW).booking
+    later = svc.book_day(world.a, world.canteen, DAY + timedelta(1), None, NOW).booking
+    assert first.status == BookingStatus.PENDING and later.status == BookingStatus.REGISTERED
+    second = factories.family_with_children(world, "famille.z", children=1).children[0]
+    factories.registration(second, world.canteen, world.year)
+    waiting = svc.book_day(second, world.canteen, DAY, None, NOW + timedelta(1)).booking
+    db.session.get(Capacity, 1).places = 4
+    db.session.commit()
+    with pytest.raises(svc.CapacityReached, match="plus ancienne"):
+        svc.approve(waiting, NOW)
+    assert svc.approve(first, NOW).booking.status == BookingStatus.REGISTERED
+
+
+def test_decisions_on_many_requests_of_a_family_make_one_alert_refusals_first(world):
+    days = [date(2026, 11, d) for d in (19, 20, 23, 24)]
+    requests = [svc.book_day(world.a, world.care, d, None, NOW).booking for d in days]
+    decisions = [svc.Decision(b, svc.APPROVE) for b in requests[:3]]
+    decisions.append(svc.Decision(requests[3], svc.REFUSE, "Sortie scolaire ce jour-là"))
+    svc.decide(decisions, NOW)
+    (alert,) = db.session.scalars(select(Alert).where(Alert.family_id == world.family.id))
+    assert alert.message == "La mairie a traité 4 demandes : 1 refusée(s), 3 acceptée(s)."
+    first, *others = alert.details.splitlines()
+    assert first.startswith("Réservation refusée : Accueil du soir du mardi 24 novembre")
+    assert first.endswith("Motif : Sortie scolaire ce jour-là")
+    assert all(line.startswith("Réservation confirmée") for line in others)
+
+
+def test_a_refused_option_change_says_the_booking_stands(world):
+    standard, late = world.care.options
+    factories.booking(world.a, world.care, DAY, option=standard)
+    change = svc.change_option(world.a, world.care, DAY, late, NOW).booking
+    svc.refuse(change, "Plus de place après 17 h 30", NOW)
+    assert status_of(world.a, world.care) == BookingStatus.REGISTERED
+    (message,) = alerts(world.family)
+    assert message.startswith(
+        "Changement de formule refusé, la réservation d'origine est maintenue"
+    )
