@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from extensions import db
 from models import (
@@ -48,7 +49,7 @@ from tests.conftest import csrf_token
 
 HEALTH_NOTE = "Allergie sévère aux arachides"
 # Every row of a list links to its details page.
-ROW_ID = re.compile(r'/details/\?id=(\d+)&')
+ROW_ID = re.compile(r"/details/\?id=(\d+)&")
 # A row shown as Python writes it, <Payment 3>, rather than in words.
 REPR = re.compile(r"&lt;[A-Z][A-Za-z]+ \d+&gt;")
 # Models with no admin view on purpose: secrets, and the billing run's gapless counter.
@@ -595,3 +596,26 @@ def test_every_script_of_an_admin_list_carries_the_nonce(client, auth, admin, fa
     assert len(scripts) > 5
     for tag in scripts:
         assert f'nonce="{nonce}"' in tag, tag
+
+
+def test_a_closure_entered_by_staff_ends_the_requests_of_its_days(
+    client, auth, staff, family, pin_clock
+):
+    pin_clock(datetime(2026, 11, 9, 8, 0))
+    child = family.children[0]
+    activity = canteen()
+    factories.registration(child, activity, factories.school_year())
+    waiting = book(child, activity, date(2026, 11, 19), BookingStatus.PENDING)
+    auth.login("agent.a")
+    form = {
+        "school": str(child.school_id),
+        "starts_on": "2026-11-19",
+        "ends_on": "2026-11-19",
+        "reason": "Grève",
+        "csrf_token": csrf_token(client, "/admin/closure/new/"),
+    }
+    assert client.post("/admin/closure/new/", data=form).status_code == 302
+    db.session.refresh(waiting)
+    assert (waiting.status, waiting.refusal_reason) == (BookingStatus.REFUSED, "Jour fermé : Grève")
+    alert = db.session.scalars(select(Alert).where(Alert.family_id == family.id)).one()
+    assert alert.message.startswith("Demande close, le service est fermé (Grève)")
