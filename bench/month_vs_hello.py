@@ -159,7 +159,7 @@ def sign_in(base: str, username: str, password: str) -> tuple[object, http.cooki
 def month_url(opener, base: str) -> str:
     """/reservations redirects to the first child's current month; take its child id."""
     status, headers, _ = fetch(opener, f"{base}/reservations")
-    match = re.search(r"/reservations/(\d+)/\d{4}-\d{2}$", headers.get("Location", ""))
+    match = re.search(r"/reservations/(\d+)/\d{4}-\d{2}", headers.get("Location", ""))
     if status != 302 or not match:
         raise BenchError(f"/reservations answered {status} -> {headers.get('Location')}")
     return f"{base}/reservations/{match.group(1)}/{MONTH}"

@@ -3,10 +3,10 @@
     BENCH_DATABASE_URL=sqlite:////tmp/x/bench.db BENCH_UPLOAD_FOLDER=/tmp/x/uploads \\
         .venv/bin/gunicorn --chdir . 'bench.wsgi_month:serve()'
 
-The database must already hold the demo data (build_demo_database). The clock is pinned the
-way tests/e2e/harness.py does it: `utcnow` of the bookings blueprint answers DEMO_NOW, so the
-month page is rendered as of Thursday 26 November 2026. Also imported by bench/month_vs_hello.py
-and bench/month_profile.py.
+The database must already hold the demo data (build_demo_database). Each worker pins the
+application's one clock (clock.pin, as tests/e2e/harness.py does) to DEMO_NOW, so pages are
+rendered, and sessions opened, as of Thursday 26 November 2026. Also imported by
+bench/month_vs_hello.py and bench/month_profile.py.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import clock  # noqa: E402
 from app import create_app  # noqa: E402
 from extensions import db  # noqa: E402
 from tests.e2e.harness import DEMO_NOW  # noqa: E402
@@ -68,23 +69,16 @@ def build_demo_database(workdir: Path) -> str:
     return url
 
 
-def pin_demo_clock() -> list[str]:
-    """Pin `utcnow` of the bookings blueprint (a module or a package) to DEMO_NOW."""
-    importlib.import_module("blueprints.bookings")
-    pinned = []
-    for name, module in list(sys.modules.items()):
-        in_bookings = name == "blueprints.bookings" or name.startswith("blueprints.bookings.")
-        if in_bookings and hasattr(module, "utcnow"):
-            module.utcnow = lambda: DEMO_NOW
-            pinned.append(name)
-    if not pinned:
-        raise RuntimeError("no utcnow in blueprints.bookings: cannot pin the demo clock")
-    return pinned
+def pin_demo_clock() -> str:
+    """Stop the application's one clock (clock.py) at DEMO_NOW, as tests/e2e/harness.py does."""
+    clock.pin(DEMO_NOW)
+    if clock.utcnow() != DEMO_NOW:
+        raise RuntimeError("clock.pin did not stop the clock")
+    return f"{DEMO_NOW:%Y-%m-%d %H:%M} UTC"
 
 
 def serve() -> Flask:
     """gunicorn's factory: the app over BENCH_DATABASE_URL, the demo clock pinned."""
     app = make_app(os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_UPLOAD_FOLDER"])
-    pinned = pin_demo_clock()
-    print(f"demo clock pinned to {DEMO_NOW:%Y-%m-%d %H:%M} in {', '.join(pinned)}", file=sys.stderr)
+    print(f"demo clock pinned to {pin_demo_clock()}", file=sys.stderr)
     return app
