@@ -10,6 +10,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import text
 
 import clock
@@ -19,6 +20,23 @@ from tests import factories
 
 IN_CI = os.environ.get("CI") == "true"
 ON_POSTGRES = os.environ.get("PORTAIL_TEST_DB") == "postgres"
+
+# Hypothesis under CI=true: the same examples on every run (a new random draw can never
+# turn CI red), no example database carried between runs, and a failure printed with the
+# blob that replays it (@reproduce_failure); no deadline either, a slow CI machine being
+# one more random draw. Outside CI the draws stay random, so local runs keep exploring.
+# Loaded here, before pytest imports any test module: a `settings(max_examples=...)` built
+# at import time inherits every field it does not set from this profile (derandomize
+# included); `--hypothesis-profile` still overrides.
+settings.register_profile(
+    "portail-ci",
+    settings.get_profile("default"),
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    deadline=None,
+)
+settings.load_profile("portail-ci" if IN_CI else "default")
 
 
 def pytest_configure(config):
@@ -148,6 +166,12 @@ def family(app):
 @pytest.fixture
 def other_family(app):
     return factories.family_with_children(app, "famille.b", children=1)
+
+
+@pytest.fixture
+def booking_world(family, other_family):
+    """The one world of the booking tests (factories.booking_world)."""
+    return factories.booking_world(family, other_family)
 
 
 @pytest.fixture

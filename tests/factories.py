@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import event
 
@@ -233,3 +234,27 @@ def portal_activities(*families: Family) -> tuple[Activity, Activity]:
         registration(child, canteen, year)
         registration(child, care, year)
     return canteen, care
+
+
+def booking_world(family: Family, other_family: Family) -> SimpleNamespace:
+    """The world the booking tests share: Chalmel (and Sainte-Thérèse, empty), an automatic
+    canteen (2 places a day, two options) and a manual evening care (1 place, two options);
+    every child of both families registered to both for 2026-2027. `a` and `b` are
+    siblings, `c` the other family's child. A test adjusts what it needs on top."""
+    year = school_year()
+    chalmel = school()
+    canteen = activity()
+    care = activity(
+        "care_evening", "Accueil du soir", ValidationMode.MANUAL, ("jusqu-17h30", "jusqu-18h45")
+    )
+    capacity(chalmel, canteen, 2)
+    capacity(chalmel, care, 1)
+    a, b = family.children[:2]
+    c = other_family.children[0]
+    for each in (*family.children, *other_family.children):
+        registration(each, canteen, year)
+        registration(each, care, year)
+    return SimpleNamespace(
+        year=year, school=chalmel, other_school=school("École Sainte-Thérèse"),
+        canteen=canteen, care=care, a=a, b=b, c=c, family=family, other_family=other_family,
+    )  # fmt: skip

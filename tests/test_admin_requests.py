@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -32,27 +31,13 @@ ROW = re.compile(r'<tr data-booking="(\d+)"')
 
 
 @pytest.fixture
-def world(app, family, other_family, staff, pin_clock):
+def world(booking_world, staff, pin_clock):
     """Two schools, a manual canteen (2 places) and a manual evening care (1 place)."""
     pin_clock(NOW)
-    year = factories.school_year()
-    school = factories.school()
-    other_school = factories.school("École Sainte-Thérèse")
-    canteen = factories.activity(mode=ValidationMode.MANUAL)
-    care = factories.activity(
-        "care_evening", "Accueil du soir", ValidationMode.MANUAL, ("jusqu-17h30", "jusqu-18h45")
-    )
-    factories.capacity(school, canteen, 2)
-    factories.capacity(school, care, 1)
-    children = [*family.children, *other_family.children]
-    for child in children:
-        factories.registration(child, canteen, year)
-        factories.registration(child, care, year)
-    return SimpleNamespace(
-        school=school, other_school=other_school, canteen=canteen, care=care,
-        a=children[0], b=children[1], c=children[2], family=family, other_family=other_family,
-        staff=staff,
-    )  # fmt: skip
+    booking_world.canteen.validation_mode = ValidationMode.MANUAL
+    db.session.commit()
+    booking_world.staff = staff
+    return booking_world
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import io
 import json
 import re
 from datetime import date, datetime
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -30,20 +29,14 @@ ROW = re.compile(r'<tr id="enfant-(\d+)" data-booking="(\d+)" data-attendance="(
 
 
 @pytest.fixture
-def world(app, family, other_family, staff, pin_clock):
+def world(booking_world, staff, pin_clock):
     """Chalmel (three children), Sainte-Thérèse (one), a canteen with two options."""
     pin_clock(NOW)
-    factories.school_year()
-    school = factories.school()
-    other_school = factories.school("École Sainte-Thérèse")
-    canteen = factories.activity()
-    a, b = family.children
-    c = other_family.children[0]
-    elsewhere = factories.child(other_family, "Zoé", other_school)
-    return SimpleNamespace(
-        school=school, other_school=other_school, canteen=canteen, standard=canteen.options[0],
-        meatless=canteen.options[1], a=a, b=b, c=c, elsewhere=elsewhere, staff=staff,
-    )  # fmt: skip
+    world = booking_world
+    world.standard, world.meatless = world.canteen.options
+    world.elsewhere = factories.child(world.other_family, "Zoé", world.other_school)
+    world.staff = staff
+    return world
 
 
 def booked(child, activity, status=BookingStatus.REGISTERED, day=DAY, option=None, **fields):
@@ -180,10 +173,9 @@ def test_a_walk_in_needs_a_past_open_day(world, day, error):
 
 
 def test_an_option_of_another_activity_is_refused(world):
-    care = factories.activity("care_evening", "Accueil du soir", options=("jusqu-17h30",))
     with pytest.raises(BookingError, match="formule"):
         svc.add_walk_in(
-            world.a, world.canteen, DAY, world.school, world.staff, NOW, care.options[0]
+            world.a, world.canteen, DAY, world.school, world.staff, NOW, world.care.options[0]
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -29,27 +28,8 @@ WEDNESDAY = date(2026, 11, 18)
 
 
 @pytest.fixture
-def world(app, family, other_family):
-    """Chalmel school, an automatic canteen (2 places) and a manual evening care."""
-    year = factories.school_year()
-    school = factories.school()
-    canteen = factories.activity()
-    care = factories.activity(
-        "care_evening",
-        "Accueil du soir",
-        ValidationMode.MANUAL,
-        ("jusqu-17h30", "jusqu-18h45"),
-    )
-    factories.capacity(school, canteen, 2)
-    factories.capacity(school, care, 1)
-    children = [*family.children, *other_family.children]
-    for child in children:
-        factories.registration(child, canteen, year)
-        factories.registration(child, care, year)
-    return SimpleNamespace(
-        year=year, school=school, canteen=canteen, care=care, a=children[0], b=children[1],
-        c=children[2], family=family, other_family=other_family,
-    )  # fmt: skip
+def world(booking_world):
+    return booking_world
 
 
 def status_of(child, activity, day=DAY) -> BookingStatus | None:

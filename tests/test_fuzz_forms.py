@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 
 from extensions import db, limiter
 from models import (
+    AlertKind,
     Booking,
     BookingStatus,
     FamilyAccount,
@@ -237,15 +238,15 @@ def fresh_example() -> None:
 
 
 @pytest.fixture
-def world(app, family, other_family, pin_clock):
-    """A canteen (one option) and an evening care (two options), booking pages at NOW.
+def world(booking_world, pin_clock):
+    """The shared booking world, booking pages at NOW.
 
     A few bookings already exist, so that cancelling, changing and declaring an absence
     have something to act on.
     """
     pin_clock(NOW)
-    canteen, care = factories.portal_activities(family, other_family)
-    a, b = family.children
+    world = booking_world
+    canteen, care, a, b = world.canteen, world.care, world.a, world.b
     for day in (date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 19)):
         factories.booking(a, canteen, day)
         factories.booking(b, care, day, option=care.options[0])
@@ -253,7 +254,7 @@ def world(app, family, other_family, pin_clock):
     return SimpleNamespace(
         a=a,
         child_ids=[str(a.id), str(b.id)],
-        all_child_ids=[str(a.id), str(b.id), str(other_family.children[0].id)],
+        all_child_ids=[str(a.id), str(b.id), str(world.c.id)],
         option_ids=[str(o.id) for o in (*canteen.options, *care.options)],
         whats=[f"{canteen.id}:{o.id}" for o in canteen.options]
         + [f"{care.id}:{o.id}" for o in care.options]
@@ -376,7 +377,7 @@ def test_password_change_form(signed_in, token, data):
 @given(data=st.data())
 def test_email_alerts_form(signed_in, token, data):
     fresh_example()
-    kinds = st.lists(st.sampled_from(list(notifications.KIND_LABELS)), unique=True)
+    kinds = st.lists(st.sampled_from([kind.value for kind in AlertKind]), unique=True)
     fields = form(data, {"kinds": kinds}, fuzz={"kinds": MANY_ANYTHING})
     baseline = signed_in.get("/compte").get_data(as_text=True)
     response = signed_in.post("/compte/alertes-email", data={**fields, "csrf_token": token})
@@ -534,7 +535,7 @@ def test_alerts(signed_in, token, family, alert_id, data):
     """ "Tout marquer comme lu" takes no field (extra ones are ignored); an alert's id is in
     its URL."""
     fresh_example()
-    notifications.notify(family, notifications.BOOKING, "Réservé", link="/reservations")
+    notifications.notify(family, AlertKind.BOOKING, "Réservé", link="/reservations")
     db.session.commit()
     extra = data.draw(st.dictionaries(TEXT, TEXT, max_size=3))
     response = signed_in.post("/alertes/tout-lu", data={**extra, "csrf_token": token})
