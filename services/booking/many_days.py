@@ -23,6 +23,7 @@ from extensions import db
 from models import (
     Activity,
     ActivityOption,
+    AlertKind,
     BookingStatus,
     Child,
     Registration,
@@ -81,6 +82,7 @@ def cancel_many(
 ) -> list[CancelPlan]:
     """Cancel (or withdraw, when pending) every booked `weekdays` day of [start, end]."""
     days = days_of(start, end, weekdays)
+    activities = sorted(activities, key=lambda activity: activity.id)  # the lock order
     if preview:
         return [_plan_cancels(children, activity, days, now)[0] for activity in activities]
     return _confirm_cancels(children, activities, days, now)
@@ -97,7 +99,9 @@ def _checked_choices(choices: Sequence[Choice]) -> list[Choice]:
         raise BookingError("Choisissez au moins une prestation.")
     if len({activity.id for activity, _ in choices}) < len(choices):
         raise BookingError("Choisissez une seule formule par prestation.")
-    return [(activity, checked_option(activity, option)) for activity, option in choices]
+    # In activity id order: two requests lock the capacities in the same order, never crossed.
+    ordered = sorted(choices, key=lambda choice: choice[0].id)
+    return [(activity, checked_option(activity, option)) for activity, option in ordered]
 
 
 # --- Booking ----------------------------------------------------------------------------
@@ -277,7 +281,7 @@ def _alert_family(children, lines: list[str], first_day: date, now: datetime) ->
     if not children or not lines:
         return
     link = f"/reservations/{children[0].id}/{first_day:%Y-%m}"
-    notifications.notify(children[0].family, notifications.BOOKING, " ".join(lines), link, now)
+    notifications.notify(children[0].family, AlertKind.BOOKING, " ".join(lines), link, now)
 
 
 def _booking_summary(plans: list[BookingPlan], by_id: dict[int, Child]) -> list[str]:
