@@ -19,7 +19,6 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from admin_views.base import StaffAccessMixin, csv_safe
-from admin_views.labels import enum_label
 from admin_views.requests import (
     CATEGORY,
     ROW_OPTIONS,
@@ -35,10 +34,20 @@ from admin_views.requests import (
     selected_ids,
 )
 from extensions import db
-from models import Activity, ActivityOption, Attendance, Booking, Child, School, utcnow
+from models import (
+    Activity,
+    ActivityOption,
+    Attendance,
+    Booking,
+    BookingStatus,
+    Child,
+    School,
+    utcnow,
+)
 from services import attendance
 from services import booking as booking_service
 from services.calendar import paris_today
+from vocabulary import enum_label
 
 # --- Absences ----------------------------------------------------------------------------
 
@@ -242,6 +251,7 @@ class AttendanceView(StaffAccessMixin, BaseView):
             candidates=attendance.walk_in_candidates(chosen.school.id, listed),
             kept=attendance.KEPT_ABSENCES,
             present=Attendance.PRESENT,
+            registered=BookingStatus.REGISTERED,
             label=enum_label,
             one_day=timedelta(days=1),
         )

@@ -6,7 +6,8 @@ from flask_admin import Admin
 
 from admin_views.base import StaffModelView
 from extensions import db
-from models import Alert, NewsItem, Resource
+from models import Alert, AlertKind, NewsItem, Resource
+from vocabulary import enum_choices
 
 CATEGORY = "Contenus"
 
@@ -38,6 +39,8 @@ class AlertView(StaffModelView):
     column_searchable_list = ("message", "family.name")
     column_filters = ("kind", "created_at", "read_at")
     column_default_sort = ("created_at", True)
+    column_choices = {"kind": enum_choices(AlertKind)}
+    form_choices = column_choices
     form_columns = ("family", "kind", "message")
 
 

@@ -12,8 +12,8 @@ from flask_admin.model import filters, typefmt
 from flask_admin.model.form import converts
 from wtforms import StringField
 
-from admin_views.labels import enum_choices, enum_label
 from services import formatting
+from vocabulary import enum_choices, enum_label
 
 CENT = Decimal("0.01")
 

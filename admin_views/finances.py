@@ -12,10 +12,10 @@ from flask_login import current_user
 
 from admin_views.base import ReadOnlyView, StaffModelView
 from admin_views.fields import MoneyField, money_columns, month_cell, related_cell
-from admin_views.labels import enum_label
 from extensions import db
 from models import Invoice, InvoiceLine, Payment, PaymentAllocation, PaymentMethod, Tariff
 from services.formatting import money
+from vocabulary import enum_label
 
 CATEGORY = "Finances"
 

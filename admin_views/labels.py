@@ -1,23 +1,6 @@
-"""The back office's French words: column labels and enum values (DOMAIN.md's glossary)."""
+"""The back office's column headings in French; the words of enum values are in vocabulary.py."""
 
 from __future__ import annotations
-
-from enum import Enum
-
-from models import (
-    Attendance,
-    BookingStatus,
-    DocumentStatus,
-    DocumentType,
-    InvoiceKind,
-    InvoiceStatus,
-    PaymentMethod,
-    PaymentStatus,
-    RegistrationStatus,
-    RequestStatus,
-    StaffRole,
-    ValidationMode,
-)
 
 COLUMN_LABELS = {
     "absence_reason": "Motif d'absence",
@@ -140,82 +123,3 @@ COLUMN_LABELS = {
     "valid_to": "Valable jusqu'au",
     "validation_mode": "Validation",
 }
-
-ENUM_LABELS: dict[type[Enum], dict[Enum, str]] = {
-    StaffRole: {StaffRole.ADMIN: "Administrateur", StaffRole.AGENT: "Agent"},
-    ValidationMode: {
-        ValidationMode.AUTOMATIC: "Automatique",
-        ValidationMode.MANUAL: "Manuelle",
-    },
-    RegistrationStatus: {
-        RegistrationStatus.REQUESTED: "Demandée",
-        RegistrationStatus.ACCEPTED: "Acceptée",
-        RegistrationStatus.REFUSED: "Refusée",
-        RegistrationStatus.CANCEL_REQUESTED: "Annulation demandée",
-        RegistrationStatus.CANCELLED: "Annulée",
-    },
-    BookingStatus: {
-        BookingStatus.PENDING: "En attente",
-        BookingStatus.REGISTERED: "Réservée",
-        BookingStatus.CHANGE_REQUESTED: "Changement demandé",
-        BookingStatus.CANCEL_REQUESTED: "Annulation demandée",
-        BookingStatus.CANCELLED: "Annulée",
-        BookingStatus.REFUSED: "Refusée",
-    },
-    Attendance: {
-        Attendance.PRESENT: "Présent",
-        Attendance.ABSENT_JUSTIFIED: "Absence justifiée",
-        Attendance.ABSENT_UNJUSTIFIED: "Absence non justifiée",
-        Attendance.ABSENCE_DECLARED: "Absence déclarée",
-    },
-    InvoiceKind: {InvoiceKind.INVOICE: "Facture", InvoiceKind.CREDIT_NOTE: "Avoir"},
-    InvoiceStatus: {
-        InvoiceStatus.DRAFT: "Brouillon",
-        InvoiceStatus.ISSUED: "Émise",
-        InvoiceStatus.PAID: "Payée",
-        InvoiceStatus.CANCELLED: "Annulée",
-    },
-    PaymentMethod: {
-        PaymentMethod.ONLINE: "En ligne",
-        PaymentMethod.CHEQUE: "Chèque",
-        PaymentMethod.CASH: "Espèces",
-        PaymentMethod.CESU: "CESU",
-        PaymentMethod.TRANSFER: "Virement",
-    },
-    PaymentStatus: {
-        PaymentStatus.OPEN: "En cours",
-        PaymentStatus.PAID: "Payé",
-        PaymentStatus.FAILED: "Échoué",
-        PaymentStatus.CANCELED: "Abandonné",
-        PaymentStatus.EXPIRED: "Expiré",
-    },
-    DocumentType: {
-        DocumentType.QUOTIENT: "Quotient familial",
-        DocumentType.RIB: "RIB",
-        DocumentType.INSURANCE: "Attestation d'assurance",
-        DocumentType.MEDICAL_CERTIFICATE: "Certificat médical",
-        DocumentType.HEALTH_SHEET: "Fiche sanitaire",
-        DocumentType.OTHER: "Autre",
-    },
-    DocumentStatus: {
-        DocumentStatus.RECEIVED: "Reçu",
-        DocumentStatus.ACCEPTED: "Accepté",
-        DocumentStatus.REFUSED: "Refusé",
-        DocumentStatus.EXPIRED: "Expiré",
-    },
-    RequestStatus: {
-        RequestStatus.WAITING: "En attente",
-        RequestStatus.ACCEPTED: "Acceptée",
-        RequestStatus.REFUSED: "Refusée",
-    },
-}
-
-
-def enum_label(member: Enum) -> str:
-    """The French word for a stored enum value (its value if none is set)."""
-    return ENUM_LABELS.get(type(member), {}).get(member, str(member.value))
-
-
-def enum_choices(enum_class: type[Enum]) -> list[tuple[str, str]]:
-    """(stored value, French label) pairs, for selects and filters."""
-    return [(member.value, enum_label(member)) for member in enum_class]

@@ -18,20 +18,15 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from admin_views.base import StaffAccessMixin
-from admin_views.labels import enum_label
 from extensions import db
 from models import Activity, Booking, BookingStatus, Child, Family, School, utcnow
 from services import audit
 from services import booking as booking_service
 from services.formatting import date_fr
+from vocabulary import REQUEST_KINDS, enum_label, label
 
 CATEGORY = "Réservations"
 PAGE_SIZE = 50
-REQUEST_KINDS = {
-    BookingStatus.PENDING: "Réservation",
-    BookingStatus.CHANGE_REQUESTED: "Changement de formule",
-    BookingStatus.CANCEL_REQUESTED: "Annulation",
-}
 # The decision form's values, and how a done decision is counted in French.
 DECISIONS = {
     "approve": ("demande acceptée", "demandes acceptées"),
@@ -271,7 +266,7 @@ class RequestsView(StaffAccessMixin, BaseView):
             listing=requests_page(filters, page_number(request.args)),
             schools=schools,
             activities=activities,
-            kinds=REQUEST_KINDS,
+            kinds={status: label(kind) for status, kind in REQUEST_KINDS.items()},
             status_label=enum_label,
         )
 

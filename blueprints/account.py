@@ -11,8 +11,9 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.guards import current_family, family_required
 from extensions import db, limiter
-from models import utcnow
+from models import AlertKind, utcnow
 from services import account_email, accounts, notifications
+from vocabulary import enum_choices
 
 bp = Blueprint("account", __name__)
 
@@ -24,9 +25,7 @@ class PasswordForm(FlaskForm):
 
 
 class EmailAlertsForm(FlaskForm):
-    kinds = SelectMultipleField(
-        "Recevoir aussi par email", choices=list(notifications.KIND_LABELS.items())
-    )
+    kinds = SelectMultipleField("Recevoir aussi par email", choices=enum_choices(AlertKind))
 
 
 class EmailChangeForm(FlaskForm):

@@ -10,8 +10,9 @@ from werkzeug.routing import RequestRedirect
 
 from blueprints.auth import safe_next
 from blueprints.guards import current_family, family_required
-from models import utcnow
+from models import AlertKind, utcnow
 from services import notifications
+from vocabulary import enum_choices
 
 bp = Blueprint("alerts", __name__)
 
@@ -25,7 +26,7 @@ def index():
     return render_template(
         "alerts/index.html",
         alerts=alerts,
-        labels=notifications.KIND_LABELS,
+        labels=dict(enum_choices(AlertKind)),
         truncated=len(alerts) == ALERTS_SHOWN,
         with_page={alert.id for alert in alerts if portal_path(alert.link)},
     )

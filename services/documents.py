@@ -13,19 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Document, DocumentStatus, DocumentType, Family
+from models import AlertKind, Document, DocumentStatus, Family
 from services import notifications
 from services.calendar import paris_today
 from services.formatting import date_fr
-
-TYPE_LABELS = {
-    DocumentType.QUOTIENT: "attestation de quotient familial",
-    DocumentType.RIB: "RIB",
-    DocumentType.INSURANCE: "attestation d'assurance",
-    DocumentType.MEDICAL_CERTIFICATE: "certificat médical",
-    DocumentType.HEALTH_SHEET: "fiche sanitaire",
-    DocumentType.OTHER: "document",
-}
+from vocabulary import DOCUMENT_TYPES
 
 
 def expired_documents(now: datetime) -> list[Document]:
@@ -50,11 +42,11 @@ def expire_documents(now: datetime) -> list[Document]:
     documents = expired_documents(now)
     for document in documents:
         document.status = DocumentStatus.EXPIRED
-        label = TYPE_LABELS[document.doc_type]
+        name = DOCUMENT_TYPES[document.doc_type]
         notifications.notify(
             document.family,
-            notifications.DOCUMENT,
-            f"Votre {label} a expiré le {date_fr(document.expires_on)} : "
+            AlertKind.DOCUMENT,
+            f"Votre {name} a expiré le {date_fr(document.expires_on)} : "
             "merci d'en envoyer une nouvelle.",
             now=now,
         )

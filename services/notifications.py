@@ -22,25 +22,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from extensions import db
-from models import Alert, Family, FamilyAccount, utcnow
+from models import Alert, AlertKind, Family, FamilyAccount, utcnow
 from services import mail
 from services.formatting import datetime_fr
-
-BOOKING = "booking"
-REGISTRATION = "registration"
-DOCUMENT = "document"
-INVOICE = "invoice"
-PAYMENT = "payment"
-ACCOUNT = "account"
-
-KIND_LABELS = {
-    BOOKING: "Réservations",
-    REGISTRATION: "Inscriptions",
-    DOCUMENT: "Documents",
-    INVOICE: "Factures",
-    PAYMENT: "Règlements",
-    ACCOUNT: "Compte",
-}
+from vocabulary import enum_label
 
 MESSAGE_MAX = 500
 # The `email_alert_kinds` value of a family that wants no alert by email (empty means all).
@@ -49,7 +34,7 @@ NO_EMAIL = "-"
 
 def notify(
     family: Family,
-    kind: str,
+    kind: AlertKind,
     message: str,
     link: str = "",
     now: datetime | None = None,
@@ -57,12 +42,12 @@ def notify(
 ) -> Alert:
     """Add an alert for the family and queue its email (the caller commits both, or neither).
 
+    `kind` is an AlertKind (ValueError for any other value).
     `link` is a path on the portal ("/reservations/3/2026-11"); the email makes it absolute
     with PUBLIC_BASE_URL. `details`: the lines of an alert that sums up several items,
     shown as a list under the message.
     """
-    if kind not in KIND_LABELS:
-        raise ValueError(f"unknown alert kind: {kind!r}")
+    kind = AlertKind(kind)
     if link and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("an alert link is a path on the portal")
     text = message.strip()
@@ -87,16 +72,17 @@ def notify(
 
 
 def _queue_emails(family: Family, alert: Alert, addresses: list[str], now: datetime) -> None:
+    heading = enum_label(AlertKind(alert.kind))
     context = {
         "message": alert.message,
         "details": alert.details.splitlines(),
-        "label": KIND_LABELS[alert.kind],
+        "label": heading,
         "when": datetime_fr(now),
         "link": mail.public_url(alert.link) if alert.link else "",
     }
     item_text = mail.render_email("emails/alert_item.txt", **context)
     item_html = mail.render_email("emails/alert_item.html", **context)
-    subject = f"{KIND_LABELS[alert.kind]} : {alert.message}"
+    subject = f"{heading} : {alert.message}"
     for address in addresses:
         mail.queue_alert_item(address, subject, item_text, item_html, family.id, now)
 
@@ -112,10 +98,10 @@ def wanted_kinds(setting: str) -> set[str] | None:
     return kinds or None
 
 
-def chosen_email_kinds(setting: str) -> list[str]:
-    """The known kinds the setting sends by email, in KIND_LABELS order (for the form)."""
+def chosen_email_kinds(setting: str) -> list[AlertKind]:
+    """The known kinds the setting sends by email, in AlertKind's order (for the form)."""
     kinds = wanted_kinds(setting)
-    return [kind for kind in KIND_LABELS if kinds is None or kind in kinds]
+    return [kind for kind in AlertKind if kinds is None or kind in kinds]
 
 
 def set_email_alert_kinds(account: FamilyAccount, kinds: list[str]) -> None:
@@ -124,18 +110,18 @@ def set_email_alert_kinds(account: FamilyAccount, kinds: list[str]) -> None:
     Every kind chosen is stored as empty (every kind, including kinds added later, as for
     an account that never chose); none as NO_EMAIL.
     """
-    unknown = set(kinds) - KIND_LABELS.keys()
+    unknown = set(kinds) - set(AlertKind)
     if unknown:
         raise ValueError(f"unknown alert kinds: {sorted(unknown)!r}")
-    chosen = [kind for kind in KIND_LABELS if kind in kinds]
-    if len(chosen) == len(KIND_LABELS):
+    chosen = [kind for kind in AlertKind if kind in kinds]
+    if len(chosen) == len(AlertKind):
         account.email_alert_kinds = ""
     else:
         account.email_alert_kinds = ",".join(chosen) or NO_EMAIL
     db.session.commit()
 
 
-def email_recipients(family: Family, kind: str) -> list[str]:
+def email_recipients(family: Family, kind: AlertKind) -> list[str]:
     """The addresses that get the email of an alert of this kind (see the module docstring)."""
     chosen: dict[str, bool] = {}
     family_wants = not family.accounts

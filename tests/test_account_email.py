@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import AccountToken, FamilyAccount, OutboxEmail, utcnow
+from models import AccountToken, AlertKind, FamilyAccount, OutboxEmail, utcnow
 from services import account_email, accounts, mail, notifications, password_reset
 from tests import factories
 from tests.conftest import csrf_token
+from vocabulary import enum_choices
 
 NOW = datetime(2026, 11, 26, 9, 30)
 NEW_ADDRESS = "nouvelle.adresse@example.net"
@@ -65,8 +66,8 @@ def test_a_new_account_gets_every_kind_and_the_form_says_so(client, auth, family
 
     html = client.get("/compte").get_data(as_text=True)
 
-    assert checked(html) == list(notifications.KIND_LABELS)
-    for label in notifications.KIND_LABELS.values():
+    assert checked(html) == list(AlertKind)
+    for _kind, label in enum_choices(AlertKind):
         assert label in html
 
 
@@ -78,8 +79,8 @@ def test_choosing_some_kinds_limits_the_emails_not_the_alerts(client, auth, fami
     assert response.status_code == 302
     assert account().email_alert_kinds == "invoice,payment"
     assert checked(client.get("/compte").get_data(as_text=True)) == ["invoice", "payment"]
-    notifications.notify(family, notifications.BOOKING, "Réservation enregistrée", now=NOW)
-    notifications.notify(family, notifications.INVOICE, "Facture émise", now=NOW)
+    notifications.notify(family, AlertKind.BOOKING, "Réservation enregistrée", now=NOW)
+    notifications.notify(family, AlertKind.INVOICE, "Facture émise", now=NOW)
     db.session.commit()
     assert ["Facture émise" in row.body_text for row in outbox()] == [True]
 
@@ -94,18 +95,18 @@ def test_unchecking_everything_means_no_alert_email_at_all(client, auth, family)
     html = client.get("/compte").get_data(as_text=True)
     assert checked(html) == []
     assert "Vous ne recevrez plus d&#39;alertes par email" in html
-    for kind in notifications.KIND_LABELS:
+    for kind in AlertKind:
         notifications.notify(family, kind, f"Alerte {kind}", now=NOW)
     db.session.commit()
     assert outbox() == []  # the guardian shares the address: the account's choice decides
-    assert notifications.unread_count(family.id) == len(notifications.KIND_LABELS)
+    assert notifications.unread_count(family.id) == len(AlertKind)
 
 
 def test_a_guardian_gets_nothing_when_the_familys_only_account_wants_nothing(family):
     factories.guardian(family, "Camille", "camille@example.org")
     notifications.set_email_alert_kinds(family.accounts[0], [])
 
-    notifications.notify(family, notifications.INVOICE, "Facture émise", now=NOW)
+    notifications.notify(family, AlertKind.INVOICE, "Facture émise", now=NOW)
     db.session.commit()
 
     assert outbox() == []
@@ -116,7 +117,7 @@ def test_checking_everything_is_stored_as_every_kind(client, auth, family):
     db.session.commit()
     auth.login("famille.a")
 
-    save_kinds(client, list(notifications.KIND_LABELS))
+    save_kinds(client, list(AlertKind))
 
     assert account().email_alert_kinds == ""
     assert notifications.wanted_kinds(account().email_alert_kinds) is None

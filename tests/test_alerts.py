@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from extensions import db
-from models import Alert
+from models import Alert, AlertKind
 from services import notifications
 from tests import factories
 from tests.conftest import csrf_token
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 26, 9, 30)
 
 def alert(family, message: str, minutes: int = 0, link: str = "") -> Alert:
     item = notifications.notify(
-        family, notifications.BOOKING, message, link, NOW + timedelta(minutes=minutes)
+        family, AlertKind.BOOKING, message, link, NOW + timedelta(minutes=minutes)
     )
     db.session.commit()
     return item

@@ -14,7 +14,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
 from extensions import db
-from models import AccountToken, AuthSession, OutboxEmail, TokenPurpose, utcnow
+from models import AccountToken, AlertKind, AuthSession, OutboxEmail, TokenPurpose, utcnow
 from services import accounts, mail, notifications
 from tests import factories
 from tests.conftest import CSRF_RE, csrf_token
@@ -36,7 +36,7 @@ def test_an_alert_email_arrives_once_after_the_digest_window(family, smtp):
     now = utcnow()
     alert = notifications.notify(
         family,
-        notifications.BOOKING,
+        AlertKind.BOOKING,
         "Réservation enregistrée : Enfant1, restaurant scolaire, jeudi 26 novembre 2026",
         link="/reservations",
         now=now,
@@ -69,11 +69,11 @@ def test_ten_changes_within_the_window_make_one_email_per_family(family, other_f
     for n, day in enumerate(days):
         notifications.notify(
             family,
-            notifications.BOOKING,
+            AlertKind.BOOKING,
             f"Réservé : Enfant1, {day}",
             now=start + timedelta(seconds=20 * n),
         )
-    notifications.notify(other_family, notifications.BOOKING, "Réservé : Enfant1 B", now=start)
+    notifications.notify(other_family, AlertKind.BOOKING, "Réservé : Enfant1 B", now=start)
     db.session.commit()
 
     report = mail.send_pending(start + DIGEST)
@@ -96,8 +96,8 @@ def test_email_alert_kinds_are_respected_at_delivery(family, smtp):
     family.accounts[0].email_alert_kinds = "invoice"
     db.session.commit()
     now = utcnow()
-    notifications.notify(family, notifications.BOOKING, "Réservation enregistrée", now=now)
-    notifications.notify(family, notifications.INVOICE, "Facture 2026-000042 émise", now=now)
+    notifications.notify(family, AlertKind.BOOKING, "Réservation enregistrée", now=now)
+    notifications.notify(family, AlertKind.INVOICE, "Facture 2026-000042 émise", now=now)
     db.session.commit()
 
     mail.send_pending(now + DIGEST)
@@ -113,7 +113,7 @@ def test_email_alert_kinds_are_respected_at_delivery(family, smtp):
 
 def test_a_plain_email_is_neither_delayed_nor_merged_with_alerts(family, smtp):
     now = utcnow()
-    notifications.notify(family, notifications.ACCOUNT, "Adresse modifiée", now=now)
+    notifications.notify(family, AlertKind.ACCOUNT, "Adresse modifiée", now=now)
     mail.queue_email("famille.a@example.org", "Portail Famille : un message", "Texte seul.")
     db.session.commit()
 
@@ -134,8 +134,8 @@ def test_smtp_down_keeps_everything_queued_then_each_is_delivered_once(
     family, other_family, smtp, caplog
 ):
     now = utcnow()
-    notifications.notify(family, notifications.INVOICE, "Facture A émise", now=now)
-    notifications.notify(other_family, notifications.INVOICE, "Facture B émise", now=now)
+    notifications.notify(family, AlertKind.INVOICE, "Facture A émise", now=now)
+    notifications.notify(other_family, AlertKind.INVOICE, "Facture B émise", now=now)
     mail.queue_email("famille.a@example.org", "Portail Famille : message", "Texte.")
     db.session.commit()
     smtp.stop()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Alert, FamilyAccount, OutboxEmail
+from models import Alert, AlertKind, FamilyAccount, OutboxEmail
 from services import mail, notifications
 from tests import factories
 
@@ -25,7 +25,7 @@ def alerts_of(family) -> list[Alert]:
 
 def test_notify_writes_the_alert_and_its_email_item_in_the_callers_transaction(family):
     alert = notifications.notify(
-        family, notifications.BOOKING, "Réservation enregistrée", "/reservations", NOW
+        family, AlertKind.BOOKING, "Réservation enregistrée", "/reservations", NOW
     )
     db.session.commit()
 
@@ -42,7 +42,7 @@ def test_notify_writes_the_alert_and_its_email_item_in_the_callers_transaction(f
 
 
 def test_notify_does_not_commit_a_rolled_back_transaction(family):
-    notifications.notify(family, notifications.BOOKING, "Réservation enregistrée", now=NOW)
+    notifications.notify(family, AlertKind.BOOKING, "Réservation enregistrée", now=NOW)
     db.session.rollback()
 
     assert alerts_of(family) == []
@@ -53,9 +53,9 @@ def test_notify_does_not_commit_a_rolled_back_transaction(family):
     "kind, link",
     [
         ("unknown", ""),
-        (notifications.BOOKING, "https://evil.example/"),
-        (notifications.BOOKING, "//evil.example/"),
-        (notifications.BOOKING, "javascript:alert(1)"),
+        (AlertKind.BOOKING, "https://evil.example/"),
+        (AlertKind.BOOKING, "//evil.example/"),
+        (AlertKind.BOOKING, "javascript:alert(1)"),
     ],
 )
 def test_notify_refuses_unknown_kinds_and_links_off_the_portal(family, kind, link):
@@ -64,7 +64,7 @@ def test_notify_refuses_unknown_kinds_and_links_off_the_portal(family, kind, lin
 
 
 def test_a_long_message_is_cut_to_the_column_and_the_subject_to_its_limit(family):
-    alert = notifications.notify(family, notifications.DOCUMENT, "mot " * 400, now=NOW)
+    alert = notifications.notify(family, AlertKind.DOCUMENT, "mot " * 400, now=NOW)
     db.session.commit()
 
     assert len(alert.message) == notifications.MESSAGE_MAX
@@ -76,7 +76,7 @@ def test_guardians_and_accounts_get_the_email_once_per_address(family):
     factories.guardian(family, "Sans-email", "")
     factories.guardian(family, "Doublon", "FAMILLE.A@example.org")
 
-    notifications.notify(family, notifications.INVOICE, "Facture émise", now=NOW)
+    notifications.notify(family, AlertKind.INVOICE, "Facture émise", now=NOW)
     db.session.commit()
 
     assert sorted(item.to_address for item in outbox()) == [
@@ -90,8 +90,8 @@ def test_email_alert_kinds_limit_the_emails_not_the_alerts(family):
     family.accounts[0].email_alert_kinds = "invoice, payment"
     db.session.commit()
 
-    notifications.notify(family, notifications.BOOKING, "Réservation enregistrée", now=NOW)
-    notifications.notify(family, notifications.PAYMENT, "Règlement reçu", now=NOW)
+    notifications.notify(family, AlertKind.BOOKING, "Réservation enregistrée", now=NOW)
+    notifications.notify(family, AlertKind.PAYMENT, "Règlement reçu", now=NOW)
     db.session.commit()
 
     assert len(alerts_of(family)) == 2
@@ -117,8 +117,8 @@ def test_an_accounts_own_choice_decides_for_its_address(family):
     # The second login's guardian: the family wants bookings, but this person said no.
     factories.guardian(family, "Camille", "Second@Example.org")
 
-    notifications.notify(family, notifications.BOOKING, "Réservation enregistrée", now=NOW)
-    notifications.notify(family, notifications.INVOICE, "Facture émise", now=NOW)
+    notifications.notify(family, AlertKind.BOOKING, "Réservation enregistrée", now=NOW)
+    notifications.notify(family, AlertKind.INVOICE, "Facture émise", now=NOW)
     db.session.commit()
 
     sent = sorted((item.to_address.lower(), "Facture" in item.body_text) for item in outbox())
@@ -135,7 +135,7 @@ def test_a_disabled_account_gets_no_email(family):
     account.email = "ancien@example.org"
     db.session.commit()
 
-    notifications.notify(family, notifications.ACCOUNT, "Compte désactivé", now=NOW)
+    notifications.notify(family, AlertKind.ACCOUNT, "Compte désactivé", now=NOW)
     db.session.commit()
 
     assert [item.to_address for item in outbox()] == ["famille.a@example.org"]
@@ -149,11 +149,11 @@ def test_queue_email_refuses_the_prefix_reserved_for_alert_items(app):
 def test_reading_alerts_touches_only_the_familys_own(family, other_family):
     mine = [
         notifications.notify(
-            family, notifications.BOOKING, f"Changement {n}", now=NOW + timedelta(minutes=n)
+            family, AlertKind.BOOKING, f"Changement {n}", now=NOW + timedelta(minutes=n)
         )
         for n in range(3)
     ]
-    theirs = notifications.notify(other_family, notifications.BOOKING, "Autre foyer", now=NOW)
+    theirs = notifications.notify(other_family, AlertKind.BOOKING, "Autre foyer", now=NOW)
     db.session.commit()
 
     assert notifications.unread_count(family.id) == 3
@@ -189,7 +189,7 @@ def test_retry_delay_doubles_from_one_minute_up_to_six_hours():
 
 
 def test_without_mail_server_the_console_marks_sent_and_prints_no_body(family, capsys):
-    notifications.notify(family, notifications.INVOICE, "Facture 2026-000001 émise", now=NOW)
+    notifications.notify(family, AlertKind.INVOICE, "Facture 2026-000001 émise", now=NOW)
     db.session.commit()
 
     report = mail.send_pending(NOW + timedelta(minutes=6))
@@ -203,7 +203,7 @@ def test_without_mail_server_the_console_marks_sent_and_prints_no_body(family, c
 
 
 def test_in_production_an_empty_mail_server_sends_nothing_and_loses_nothing(app, family):
-    notifications.notify(family, notifications.INVOICE, "Facture émise", now=NOW)
+    notifications.notify(family, AlertKind.INVOICE, "Facture émise", now=NOW)
     db.session.commit()
     app.config["APP_ENV"] = "production"
 

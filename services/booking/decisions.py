@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from extensions import db
-from models import Attendance, Booking, BookingStatus, ValidationMode
+from models import AlertKind, Attendance, Booking, BookingStatus, ValidationMode
 from services import notifications
 from services.booking.errors import (
     BookingError,
@@ -194,7 +194,7 @@ def _alert_decisions(decisions: list[Decision], now: datetime) -> None:
         message = f"La mairie a traité {len(done)} demandes : {said}."
         details = [_decision_line(d) for d in done]
     notifications.notify(
-        family, notifications.BOOKING, message, month_link(first), now, details=details
+        family, AlertKind.BOOKING, message, month_link(first), now, details=details
     )
 
 

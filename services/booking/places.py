@@ -18,6 +18,7 @@ from extensions import db
 from models import (
     Activity,
     ActivityOption,
+    AlertKind,
     Booking,
     BookingStatus,
     Capacity,
@@ -252,6 +253,4 @@ def month_link(booking: Booking) -> str:
 
 def alert(booking: Booking, message: str, now: datetime) -> None:
     """An alert (and its email) to the booking's family, in the caller's transaction."""
-    notifications.notify(
-        booking.child.family, notifications.BOOKING, message, month_link(booking), now
-    )
+    notifications.notify(booking.child.family, AlertKind.BOOKING, message, month_link(booking), now)
