@@ -12,8 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from extensions import db
-from models import StaffRole, StaffUser, utcnow
+from models import StaffRole, utcnow
 from services import accounts, demo, jobs
 
 
@@ -69,19 +68,9 @@ def create_staff(username: str, role: str, email: str, full_name: str) -> None:
         "Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
     )
     try:
-        accounts.check_password_policy(password)
+        accounts.create_staff_user(username, password, StaffRole(role), email, full_name, utcnow())
     except accounts.PasswordRejected as error:
         raise click.ClickException(str(error)) from None
-    user = StaffUser(
-        username=username,
-        email=email.strip(),
-        full_name=full_name.strip(),
-        role=StaffRole(role),
-        password_hash=accounts.hash_password(password),
-        password_changed_at=utcnow(),
-    )
-    db.session.add(user)
-    db.session.commit()
     click.echo(f"Agent « {username} » créé avec le rôle {role}.")
 
 

@@ -81,7 +81,6 @@ def change_password():
                 db.session.rollback()
                 flash(str(error), "error")
             else:
-                db.session.commit()
                 flash("Mot de passe modifié. Vos autres appareils ont été déconnectés.", "success")
                 return redirect(url_for("account.index"))
     return _render_index(400, form=form)

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from extensions import db, limiter
+from extensions import limiter
 from models import utcnow
 from services import accounts, password_reset
 
@@ -81,13 +81,10 @@ def login():
 
 
 def _authenticate(username: str, password: str):
-    now = utcnow()
     try:
-        account = accounts.authenticate(username, password, now)
+        return accounts.authenticate(username, password, utcnow())
     except accounts.AccountLocked:
-        account = None
-    db.session.commit()
-    return account
+        return None
 
 
 def _start_session(account):
@@ -95,7 +92,6 @@ def _start_session(account):
     next_url = safe_next(request.args.get("next"))
     session.clear()
     accounts.open_session(account, utcnow(), ip=request.remote_addr or "")
-    db.session.commit()
     login_user(account)
     return redirect(next_url or _home_for(account))
 
@@ -104,7 +100,6 @@ def _start_session(account):
 def logout():
     if current_user.is_authenticated:
         accounts.revoke_session(current_user.get_id(), utcnow())
-        db.session.commit()
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")

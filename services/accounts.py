@@ -23,6 +23,7 @@ from models import (
     AccountToken,
     AuthSession,
     FamilyAccount,
+    StaffRole,
     StaffUser,
     TokenPurpose,
 )
@@ -127,6 +128,7 @@ def authenticate(username: str, password: str, now: datetime) -> Account | None:
     """The account if the password matches; None otherwise, after the same hashing work.
 
     Raises AccountLocked while the account is locked (the password is not checked then).
+    Commits what the attempt changed: the failure count and the lock, or the last sign-in.
     """
     account = find_account(username)
     if account is None or not account.password_hash:
@@ -137,12 +139,14 @@ def authenticate(username: str, password: str, now: datetime) -> Account | None:
         raise AccountLocked(account.locked_until)
     if not _verify(account.password_hash, password) or not account.is_enabled:
         _record_failure(account, now)
+        db.session.commit()
         return None
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now
+    db.session.commit()
     return account
 
 
@@ -181,7 +185,7 @@ def _digest(token: str) -> str:
 
 
 def open_session(account: Account, now: datetime, ip: str = "") -> str:
-    """A new server-side session; the returned token goes into the signed cookie."""
+    """A new server-side session, committed; the returned token goes into the signed cookie."""
     token = secrets.token_urlsafe(32)
     row = AuthSession(token_hash=_digest(token), created_at=now, last_seen_at=now, ip=ip[:45])
     if account.is_staff:
@@ -189,6 +193,7 @@ def open_session(account: Account, now: datetime, ip: str = "") -> str:
     else:
         row.family_account_id = account.id
     db.session.add(row)
+    db.session.commit()
     account.session_token = token
     return token
 
@@ -228,12 +233,14 @@ def load_session(token: str, now: datetime, limits: SessionLimits) -> Account | 
 
 
 def revoke_session(token: str | None, now: datetime) -> None:
+    """End one session (signing out), and commit."""
     if token:
         db.session.execute(
             update(AuthSession)
             .where(AuthSession.token_hash == _digest(token), AuthSession.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        db.session.commit()
 
 
 def revoke_sessions(account: Account, now: datetime, keep_token: str | None = None) -> None:
@@ -246,10 +253,31 @@ def revoke_sessions(account: Account, now: datetime, keep_token: str | None = No
 
 
 def change_password(account: Account, current: str, new: str, now: datetime) -> None:
-    """Check the current password, set the new one, end the other sessions (not this one)."""
+    """Check the current password, set the new one, end the other sessions (not this one);
+    commit."""
     if not account.password_hash or not _verify(account.password_hash, current):
         raise PasswordRejected("Le mot de passe actuel est incorrect.")
     set_password(account, new, now, keep_token=account.session_token)
+    db.session.commit()
+
+
+def create_staff_user(
+    username: str, password: str, role: StaffRole, email: str, full_name: str, now: datetime
+) -> StaffUser:
+    """A new staff account whose password meets the policy (PasswordRejected otherwise);
+    committed."""
+    check_password_policy(password)
+    user = StaffUser(
+        username=normalize_username(username),
+        email=email.strip(),
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        password_changed_at=now,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 def disable_account(account: Account, now: datetime) -> None:
