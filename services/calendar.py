@@ -235,7 +235,13 @@ def deadline(activity: Activity, day: date, kind: DeadlineKind) -> datetime:
         days, at = activity.booking_deadline_days, activity.booking_deadline_time
     else:
         days, at = activity.cancel_deadline_days, activity.cancel_deadline_time
-    return _paris_to_utc(_deadline_date(day, days), time.fromisoformat(at))
+    return _deadline_at(day, days, at)
+
+
+@lru_cache(maxsize=8192)
+def _deadline_at(day: date, working_days: int, at: str) -> datetime:
+    """`deadline` from the activity's settings: a pure function, so computed once."""
+    return _paris_to_utc(_deadline_date(day, working_days), time.fromisoformat(at))
 
 
 def booking_deadline(activity: Activity, day: date) -> datetime:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from models import Activity, Attendance, BookingStatus, CellStatus
 from services.booking.errors import BookingError, DayClosed, DeadlinePassed, InvalidTransition
@@ -79,10 +80,15 @@ class DayState:
 
     def open_until(self, kind: DeadlineKind) -> datetime:
         """The deadline (naive UTC) of that kind for this day."""
-        return deadline(self.activity, self.day, kind)
+        return self._deadlines[kind]
 
     def before(self, kind: DeadlineKind, now: datetime) -> bool:
-        return now < self.open_until(kind)
+        return now < self._deadlines[kind]
+
+    @cached_property
+    def _deadlines(self) -> dict[DeadlineKind, datetime]:
+        # every action asks for them: computed once per day state
+        return {kind: deadline(self.activity, self.day, kind) for kind in DeadlineKind}
 
 
 def _book(state: DayState, now: datetime) -> BookingError | None:
