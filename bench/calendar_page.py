@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
-import blueprints.bookings as booking_pages  # noqa: E402
+import clock  # noqa: E402
 from app import create_app  # noqa: E402
+from demo import FAMILY_PASSWORD, load_demo_data  # noqa: E402
 from extensions import db  # noqa: E402
-from services.demo import FAMILY_PASSWORD, load_demo_data  # noqa: E402
 from tests.e2e.harness import DEMO_NOW  # noqa: E402
 
 PAGE = "/reservations/1/2026-12"
@@ -38,8 +38,13 @@ def build_app(workdir: Path, postgres: bool):
         url = start_postgres()
     else:
         url = f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url,
-                      "UPLOAD_FOLDER": str(workdir / "uploads")})
+    app = create_app(
+        {
+            "APP_ENV": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "UPLOAD_FOLDER": str(workdir / "uploads"),
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -51,8 +56,10 @@ def signed_in_client(app):
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    response = client.post("/login", data={"username": "famille.demo",
-                                           "password": FAMILY_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login",
+        data={"username": "famille.demo", "password": FAMILY_PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302, "sign-in failed"
     return client
 
@@ -78,7 +85,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    booking_pages.utcnow = lambda: DEMO_NOW
+    clock.pin(DEMO_NOW)
     with tempfile.TemporaryDirectory() as workdir:
         app = build_app(Path(workdir), args.postgres)
         measure(app, 10)  # warm-up: templates compiled, caches filled
@@ -86,8 +93,10 @@ def main() -> int:
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
     database = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{PAGE} on {database}: median {statistics.median(timings):.1f} ms, "
-          f"p95 {p95:.1f} ms over {args.runs} requests, {queries} SQL queries per request")
+    print(
+        f"{PAGE} on {database}: median {statistics.median(timings):.1f} ms, "
+        f"p95 {p95:.1f} ms over {args.runs} requests, {queries} SQL queries per request"
+    )
     return 0
 
 
