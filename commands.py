@@ -12,8 +12,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+import demo
 from models import StaffRole, utcnow
-from services import accounts, demo, jobs
+from services import accounts, jobs
 
 
 def register(app: Flask) -> None:

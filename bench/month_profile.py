@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.wsgi_month import build_demo_database, demo_module, make_app, pin_demo_clock  # noqa: E402
+from bench.wsgi_month import build_demo_database, make_app, pin_demo_clock  # noqa: E402
+from demo import FAMILY_PASSWORD  # noqa: E402
 
 MONTH = "2026-12"
 
@@ -33,7 +34,7 @@ def signed_in_client(app):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     form = {
         "username": "famille.demo",
-        "password": demo_module().FAMILY_PASSWORD,
+        "password": FAMILY_PASSWORD,
         "csrf_token": token,
     }
     if client.post("/login", data=form).status_code != 302:

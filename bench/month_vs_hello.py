@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.wsgi_month import build_demo_database, demo_module  # noqa: E402
+from bench.wsgi_month import build_demo_database  # noqa: E402
+from demo import FAMILY_PASSWORD  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 MONTH = "2026-12"
@@ -294,8 +295,7 @@ def report(rates: dict, page_bytes: int, url: str) -> None:
 def run(args) -> None:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         month, hello = start_servers(stack, Path(tmp))
-        demo = demo_module()
-        opener, jar = sign_in(month.url, "famille.demo", demo.FAMILY_PASSWORD)
+        opener, jar = sign_in(month.url, "famille.demo", FAMILY_PASSWORD)
         url = month_url(opener, month.url)
         page_bytes = check_page(opener, url)
         wait_for_pinned_clocks(month)

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services.demo import FAMILY_PASSWORD  # noqa: E402
+from demo import FAMILY_PASSWORD  # noqa: E402
 from tests.e2e import harness  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"

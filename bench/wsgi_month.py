@@ -11,7 +11,6 @@ bench/month_vs_hello.py and bench/month_profile.py.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -24,23 +23,9 @@ if str(ROOT) not in sys.path:
 
 import clock  # noqa: E402
 from app import create_app  # noqa: E402
+from demo import load_demo_data  # noqa: E402
 from extensions import db  # noqa: E402
 from tests.e2e.harness import DEMO_NOW  # noqa: E402
-
-# services.demo may become a demo/ package: the first one that imports wins.
-DEMO_MODULES = ("services.demo", "demo")
-
-
-def demo_module():
-    """The module holding load_demo_data and FAMILY_PASSWORD, wherever it lives now."""
-    for name in DEMO_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "load_demo_data"):
-            return module
-    raise ImportError(f"load_demo_data found in none of {DEMO_MODULES}")
 
 
 def make_app(database_url: str, upload_folder: str) -> Flask:
@@ -63,7 +48,7 @@ def build_demo_database(workdir: Path) -> str:
     app = make_app(url, str(workdir / "uploads"))
     with app.app_context():
         db.create_all()
-        demo_module().load_demo_data(DEMO_NOW.date())
+        load_demo_data(DEMO_NOW.date())
         db.session.remove()
         db.engine.dispose()
     return url

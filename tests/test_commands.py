@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+import demo
 from extensions import db
 from models import Activity, Child, Family, FamilyAccount, School, StaffRole, StaffUser
-from services import demo
 
 STAFF_PASSWORD_INPUT = "Un-mot-de-passe-solide\nUn-mot-de-passe-solide\n"
 

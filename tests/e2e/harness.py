@@ -20,8 +20,8 @@ from werkzeug.serving import make_server
 
 import clock
 from app import create_app
+from demo import load_demo_data
 from extensions import db
-from services.demo import load_demo_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

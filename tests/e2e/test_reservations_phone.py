@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from services.demo import FAMILY_PASSWORD
+from demo import FAMILY_PASSWORD
 from tests.e2e import harness
 
 

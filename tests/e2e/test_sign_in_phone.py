@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.demo import FAMILY_PASSWORD
+from demo import FAMILY_PASSWORD
 from tests.e2e import harness
 
 

@@ -1,30 +1,50 @@
-"""Invented demo data for `flask seed-demo`, the browser tests and the screenshots.
+"""The demo put in the database (`load_demo_data`), in one transaction.
 
-Every person, address, phone and email here is made up (phones 06 00 00 00 xx, emails at
-example.org). The demo is a snapshot of the 2026-2027 school year: bookings for November and
-December 2026 (class days only, up to the Christmas holidays of zone B, which start on
-19 December 2026), the September and October invoices, one cheque. `today` only decides
-which days are past (they carry attendance) and dates the news and alerts.
-Never loaded in production: the command refuses it there.
+The rules are the services': which days are open comes from services.calendar (public
+holidays, zone B school holidays, the demo's staff closure, each school's week), each day's
+price from services.tariffs, and every booking row is written by services.booking's
+`write_booking`. What is only the demo's is the history: requests and attendance as of
+`today`, which decides which days are past (they carry attendance) and dates the news and
+alerts. Never loaded in production: the command refuses it there.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
+from demo.data import (
+    ABSENCES,
+    ACTIVITIES,
+    BOOKED_FROM,
+    BOOKED_UNTIL,
+    BRACKET_LABELS,
+    BRACKETS,
+    CAPACITIES,
+    CHALMEL,
+    FAMILIES,
+    FAMILY_PASSWORD,
+    PRICES,
+    REQUESTS,
+    STAFF_PASSWORD,
+    THERESE,
+    TRAINING_DAY,
+    TRAINING_REASON,
+    WITH_PASSWORD,
+    YEAR_END,
+    YEAR_START,
+)
 from extensions import db
 from models import (
     Activity,
     ActivityOption,
     Alert,
+    AlertKind,
     Attendance,
-    Booking,
     BookingStatus,
     Capacity,
     Child,
@@ -51,219 +71,19 @@ from models import (
     StaffRole,
     StaffUser,
     Tariff,
-    ValidationMode,
 )
 from services.accounts import hash_password
+from services.booking import write_booking
+from services.calendar import Calendar, month_bounds
 from services.formatting import date_fr, money
-
-# Published demo passwords (README, `flask demo-logins`): never used outside the demo.
-FAMILY_PASSWORD = "Demo-famille-2026"  # noqa: S105
-STAFF_PASSWORD = "Demo-agent-2026"  # noqa: S105
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    username: str
-    password: str
-    who: str
-
-
-DEMO_LOGINS = (
-    DemoLogin(
-        "famille.demo", FAMILY_PASSWORD, "Famille Martin-Exemple : 2 enfants, une école chacun"
-    ),
-    DemoLogin("famille.test", FAMILY_PASSWORD, "Famille Durand-Essai : 2 enfants"),
-    DemoLogin("agent.demo", STAFF_PASSWORD, "Agent administrateur (gestion, /admin/)"),
-    DemoLogin("agent.saisie", STAFF_PASSWORD, "Agent de saisie (gestion, /admin/)"),
-)
-
-YEAR_START, YEAR_END = date(2026, 9, 1), date(2027, 7, 3)
-BOOKED_FROM, BOOKED_UNTIL = date(2026, 11, 2), date(2026, 12, 18)
-# The demo's own closed days (services/calendar.py is the rule for the app): Toussaint
-# holidays of zone B end on 1 November, 11 November is a public holiday, and Sainte-Thérèse
-# closes on Friday 4 December for staff training (a staff-entered closure, below).
-TOUSSAINT = (date(2026, 10, 17), date(2026, 11, 1))
-ARMISTICE = date(2026, 11, 11)
-TRAINING_DAY = date(2026, 12, 4)
-
-CHALMEL, THERESE = "École Théodore Chalmel", "École Sainte-Thérèse"
-
-# Deadlines are "N working days before, at HH:MM", the same for booking and cancelling.
-ACTIVITIES = {
-    "canteen": {
-        "name": "Restaurant scolaire",
-        "validation_mode": ValidationMode.AUTOMATIC,
-        "deadline": (2, "10:00"),
-        "is_childcare": False,
-        "penalty_price_cents": 600,
-        "options": (("standard", "Repas standard"), ("sans-viande", "Repas sans viande")),
-    },
-    "care_morning": {
-        "name": "Accueil périscolaire du matin",
-        "validation_mode": ValidationMode.AUTOMATIC,
-        "deadline": (1, "18:00"),
-        "is_childcare": True,
-        "penalty_price_cents": 400,
-        "options": (("matin", "7h30 – 8h30"),),
-    },
-    "care_evening": {
-        "name": "Accueil périscolaire du soir",
-        "validation_mode": ValidationMode.MANUAL,
-        "deadline": (1, "12:00"),
-        "is_childcare": True,
-        "penalty_price_cents": 500,
-        "options": (("jusqu-17h30", "jusqu'à 17h30"), ("jusqu-18h45", "jusqu'à 18h45")),
-    },
-}
-CAPACITIES = {CHALMEL: (120, 30, 40), THERESE: (80, 20, 25)}
-BRACKETS = ((0, 700), (701, 1200), (1201, 999999))
-BRACKET_LABELS = ("QF de 0 à 700", "QF de 701 à 1 200", "QF de 1 201 et plus")
-PRICES = {
-    "canteen": (100, 290, 420),
-    "care_morning": (150, 200, 250),
-    "care_evening": (200, 280, 340),
-}
-
-# Each child: first name, birth date, school, class, diet note, and per activity the option
-# booked and the ISO weekdays booked ("1,2,4,5" = every class day).
-FAMILIES = (
-    {
-        "name": "Martin-Exemple",
-        "username": "famille.demo",
-        "qf": 850,
-        "address": "12 rue des Exemples",
-        "guardians": (
-            ("Camille", "mère", "06 00 00 00 01", "camille.martin-exemple@example.org", True),
-            ("Julien", "père", "06 00 00 00 02", "julien.martin-exemple@example.org", False),
-        ),
-        "children": (
-            (
-                "Tom",
-                date(2018, 2, 3),
-                CHALMEL,
-                "CE2",
-                "",
-                {
-                    "canteen": ("standard", "1,2,4,5"),
-                    "care_morning": ("matin", "1,4"),
-                    "care_evening": ("jusqu-17h30", "2,5"),
-                },
-            ),
-            (
-                "Léa",
-                date(2021, 5, 12),
-                THERESE,
-                "Grande section",
-                "Repas sans viande",
-                {"canteen": ("sans-viande", "1,2,4,5"), "care_evening": ("jusqu-18h45", "1,4")},
-            ),
-        ),
-    },
-    {
-        "name": "Durand-Essai",
-        "username": "famille.test",
-        "qf": 1350,
-        "address": "3 allée du Test",
-        "guardians": (("Sam", "parent", "06 00 00 00 03", "sam.durand-essai@example.org", True),),
-        "children": (
-            (
-                "Inès",
-                date(2019, 9, 21),
-                CHALMEL,
-                "CE1",
-                "",
-                {"canteen": ("standard", "1,2,4,5"), "care_morning": ("matin", "5")},
-            ),
-            (
-                "Noah",
-                date(2022, 1, 30),
-                CHALMEL,
-                "Moyenne section",
-                "",
-                {"canteen": ("standard", "1,2,4,5"), "care_evening": ("jusqu-17h30", "1")},
-            ),
-        ),
-    },
-    {
-        "name": "Bernard-Fictif",
-        "username": "famille.fictif",
-        "qf": 420,
-        "address": "7 impasse de la Démo",
-        "guardians": (("Alex", "mère", "06 00 00 00 04", "alex.bernard-fictif@example.org", True),),
-        "children": (
-            (
-                "Jade",
-                date(2020, 6, 11),
-                THERESE,
-                "CP",
-                "",
-                {"canteen": ("standard", "1,2,4,5"), "care_evening": ("jusqu-17h30", "2,4")},
-            ),
-        ),
-    },
-    {
-        "name": "Petit-Modèle",
-        "username": "famille.modele",
-        "qf": None,
-        "address": "21 chemin du Modèle",
-        "guardians": (
-            ("Dominique", "père", "06 00 00 00 05", "dominique.petit-modele@example.org", True),
-            ("Morgane", "mère", "06 00 00 00 06", "morgane.petit-modele@example.org", False),
-        ),
-        "children": (
-            (
-                "Hugo",
-                date(2017, 3, 8),
-                CHALMEL,
-                "CM1",
-                "Allergie aux arachides (PAI)",
-                {"canteen": ("standard", "1,2,4")},
-            ),
-            (
-                "Chloé",
-                date(2019, 11, 2),
-                THERESE,
-                "CE1",
-                "",
-                {"canteen": ("standard", "1,2,4,5"), "care_morning": ("matin", "1,2,4,5")},
-            ),
-        ),
-    },
-    {
-        "name": "Leroy-Essai",
-        "username": "famille.leroy",
-        "qf": 1100,
-        "address": "5 place de l'Essai",
-        "guardians": (("Yanis", "père", "06 00 00 00 07", "yanis.leroy-essai@example.org", True),),
-        "children": (
-            ("Lina", date(2016, 10, 19), CHALMEL, "CM2", "", {"canteen": ("standard", "2,5")}),
-        ),
-    },
-)
-WITH_PASSWORD = {"famille.demo", "famille.test"}
-
-# Requests and absences that make the calendar show every colour (child, activity, day).
-REQUESTS = {
-    ("Tom", "care_evening", date(2026, 12, 8)): (BookingStatus.CHANGE_REQUESTED, "jusqu-18h45"),
-    ("Tom", "care_evening", date(2026, 12, 11)): (BookingStatus.CANCEL_REQUESTED, None),
-    ("Tom", "care_evening", date(2026, 12, 17)): (BookingStatus.PENDING, "jusqu-17h30"),
-    ("Léa", "care_evening", date(2026, 12, 10)): (BookingStatus.CANCEL_REQUESTED, None),
-    ("Léa", "care_evening", date(2026, 12, 14)): (BookingStatus.CHANGE_REQUESTED, "jusqu-17h30"),
-    ("Léa", "care_evening", date(2026, 12, 15)): (BookingStatus.PENDING, "jusqu-18h45"),
-    ("Noah", "care_evening", date(2026, 12, 10)): (BookingStatus.PENDING, "jusqu-17h30"),
-}
-# Absences on past days, for every booking the child has that day.
-ABSENCES = {
-    ("Tom", date(2026, 11, 17)): (Attendance.ABSENT_JUSTIFIED, "Malade (certificat médical)"),
-    ("Léa", date(2026, 11, 20)): (Attendance.ABSENT_UNJUSTIFIED, ""),
-    ("Tom", date(2026, 11, 24)): (Attendance.ABSENCE_DECLARED, "Fièvre"),
-}
+from services.tariffs import unit_price_cents
 
 
 class Demo:
     """What the builders share while they fill one transaction."""
 
     def __init__(self, today: date, upload_folder: Path):
+        self.calendar: Calendar | None = None
         self.today = today
         self.upload_folder = upload_folder
         self.schools: dict[str, School] = {}
@@ -275,6 +95,12 @@ class Demo:
         self.staff: dict[str, StaffUser] = {}
         self.year: SchoolYear | None = None
         self.october_invoice: Invoice | None = None
+
+    def open_days(self, school: School, first: date, last: date) -> list[date]:
+        """The school's open days in [first, last], as services.calendar decides them."""
+        if self.calendar is None:  # loaded once the structure (year, closure) is flushed
+            self.calendar = Calendar.load(YEAR_START, YEAR_END)
+        return [day.day for day in self.calendar.days(school, first, last) if day.is_open]
 
 
 def has_families() -> bool:
@@ -325,7 +151,7 @@ def _structure(demo: Demo) -> None:
             school=demo.schools[THERESE],
             starts_on=TRAINING_DAY,
             ends_on=TRAINING_DAY,
-            reason="Formation du personnel : ni restauration ni accueil périscolaire",
+            reason=TRAINING_REASON,
         )
     )
 
@@ -472,26 +298,10 @@ def _registrations(demo: Demo) -> None:
     )
 
 
-def _class_days(school: School, first: date, last: date) -> list[date]:
-    """The demo's class days of `school` between two dates (see the closed days above)."""
-    weekdays = {int(day) for day in school.class_weekdays.split(",")}
-    days, day = [], first
-    while day <= last:
-        closed = (
-            TOUSSAINT[0] <= day <= TOUSSAINT[1]
-            or day == ARMISTICE
-            or (day == TRAINING_DAY and school.name == THERESE)
-        )
-        if day.isoweekday() in weekdays and not closed:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
 def _planned_days(demo: Demo, first: str, weekdays: str, start: date, end: date) -> list[date]:
     wanted = {int(day) for day in weekdays.split(",")}
     school = demo.children[first].school
-    return [day for day in _class_days(school, start, end) if day.isoweekday() in wanted]
+    return [day for day in demo.open_days(school, start, end) if day.isoweekday() in wanted]
 
 
 def _bookings(demo: Demo) -> None:
@@ -499,57 +309,37 @@ def _bookings(demo: Demo) -> None:
     for first, plan in demo.plans.items():
         for code, (option_code, weekdays) in plan.items():
             for day in _planned_days(demo, first, weekdays, BOOKED_FROM, BOOKED_UNTIL):
-                db.session.add(_booking(demo, first, code, day, option_code, booked_at))
-    for (first, code, day), (status, option_code) in REQUESTS.items():
+                _booking(demo, (first, code, day), option_code, BookingStatus.REGISTERED, booked_at)
+    asked_at = datetime.combine(demo.today - timedelta(days=1), time(19))
+    for key, (status, option_code) in REQUESTS.items():
         if status is BookingStatus.PENDING:
-            booking = _booking(demo, first, code, day, option_code, booked_at)
-            booking.status = status
-            booking.requested_at = datetime.combine(demo.today - timedelta(days=1), time(19))
-            db.session.add(booking)
+            _booking(demo, key, option_code, status, asked_at)
 
 
-def _booking(
-    demo: Demo, first: str, code: str, day: date, option_code: str, booked_at: datetime
-) -> Booking:
-    child = demo.children[first]
-    booking = Booking(
-        child=child,
-        activity=demo.activities[code],
-        school=child.school,
-        day=day,
-        option=demo.options[option_code],
-        status=BookingStatus.REGISTERED,
-        requested_at=booked_at,
-    )
-    request = REQUESTS.get((first, code, day))
-    if request and request[0] is not BookingStatus.PENDING:
-        booking.status = request[0]
-        booking.requested_option = demo.options[request[1]] if request[1] else None
+def _booking(demo: Demo, key: tuple, option_code: str, status: BookingStatus, at: datetime) -> None:
+    """The row as services.booking writes it, then its history as of `demo.today`: a change
+    or a cancellation asked since, and the attendance of a past day."""
+    first, code, day = key
+    child, option = demo.children[first], demo.options[option_code]
+    booking = write_booking(None, child, demo.activities[code], day, option, status, at)
+    asked, asked_option = REQUESTS.get(key, (None, None))
+    if asked in (BookingStatus.CHANGE_REQUESTED, BookingStatus.CANCEL_REQUESTED):
+        booking.status = asked
+        booking.requested_option_id = demo.options[asked_option].id if asked_option else None
         booking.requested_at = datetime.combine(demo.today - timedelta(days=2), time(20))
     if day < demo.today:
         attendance, reason = ABSENCES.get((first, day), (Attendance.PRESENT, ""))
         booking.attendance = attendance
         booking.absence_reason = reason
-    return booking
 
 
 # --- Money --------------------------------------------------------------------------------
 
 
-def _unit_price(code: str, quotient: int | None) -> int:
-    """The bracket's price; no quotient familial means the highest bracket."""
-    if quotient is None:
-        return PRICES[code][-1]
-    for (low, high), cents in zip(BRACKETS, PRICES[code], strict=True):
-        if low <= quotient <= high:
-            return cents
-    return PRICES[code][-1]
-
-
 def _invoice(demo: Demo, username: str, month: date, number: int, issued_on: date) -> Invoice:
     """An issued invoice of the month's planned days, one line per child and activity."""
     family = demo.families[username]
-    month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    first_day, last_day = month_bounds(month)
     invoice = Invoice(
         family=family,
         number=f"2026-{number:06d}",
@@ -560,13 +350,14 @@ def _invoice(demo: Demo, username: str, month: date, number: int, issued_on: dat
     )
     for child in family.children:
         for code, (_option, weekdays) in demo.plans[child.first_name].items():
-            quantity = len(_planned_days(demo, child.first_name, weekdays, month, month_end))
-            price = _unit_price(code, family.quotient_familial)
+            activity = demo.activities[code]
+            quantity = len(_planned_days(demo, child.first_name, weekdays, first_day, last_day))
+            price = unit_price_cents(activity, family.quotient_familial, first_day)
             invoice.lines.append(
                 InvoiceLine(
                     child=child,
-                    activity=demo.activities[code],
-                    label=f"{demo.activities[code].name} — {child.first_name} {child.last_name}",
+                    activity=activity,
+                    label=f"{activity.name} — {child.first_name} {child.last_name}",
                     unit_price_cents=price,
                     quantity=quantity,
                     amount_cents=price * quantity,
@@ -699,20 +490,25 @@ def _alerts(demo: Demo) -> None:
     at = datetime.combine(demo.today - timedelta(days=1), time(8))
     for kind, message, link, read in (
         (
-            "invoice",
+            AlertKind.INVOICE,
             f"Votre facture n° {invoice.number} d'octobre 2026 est disponible : "
             f"{money(invoice.total_cents)}.",
             "/finances",
             False,
         ),
         (
-            "booking",
+            AlertKind.BOOKING,
             "Demande reçue : accueil du soir de Léa le "
             f"{date_fr(date(2026, 12, 15))}. Elle est en attente de validation.",
             "/reservations",
             False,
         ),
-        ("document", "Votre attestation de quotient familial a été acceptée.", "/documents", True),
+        (
+            AlertKind.DOCUMENT,
+            "Votre attestation de quotient familial a été acceptée.",
+            "/documents",
+            True,
+        ),
     ):
         db.session.add(
             Alert(
