@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from extensions import db
 from models import Alert, BookingStatus
@@ -46,7 +47,7 @@ def id_rules(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(("/admin", "/static")):
             continue
-        if any(type(conv).__name__ == "IntegerConverter" for conv in rule._converters.values()):
+        if any(isinstance(conv, IntegerConverter) for conv in rule._converters.values()):
             yield rule
 
 
@@ -65,8 +66,9 @@ def test_every_id_route_refuses_another_familys_ids(app, client, auth, family, b
                 pytest.fail(f"{rule.rule}: say whose id '{name}' is in b_things")
         path = rule.build(values)[1]
         for method in sorted(rule.methods & {"GET", "POST"}):
-            response = client.open(path, method=method, data={"csrf_token": token,
-                                                              "action": "book"})
+            response = client.open(
+                path, method=method, data={"csrf_token": token, "action": "book"}
+            )
             body = response.get_data(as_text=True)
             assert response.status_code in (403, 404), f"{method} {path}: {response.status_code}"
             assert "Enfant1 B" not in body and "Secret de B" not in body
