@@ -1,48 +1,201 @@
 """Page models of MES RÉSERVATIONS: what each page shows, from what the services answer.
 
 Presentation only: what a family may do with a day comes from the cell's `actions`
-(services.booking.day_actions), never decided here.
+(services.booking.day_actions), never decided here; a page offers exactly those.
+
+The month page is the portal's busiest: its model holds every string its template writes
+(classes, labels, URLs), the words that depend on the day alone made once per day and kept,
+so rendering a cell is substitution only (bench/month_vs_hello.py measures it).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache, partial
 
-from models import Activity, ActivityOption, Child
+from flask import url_for
+
+from blueprints.bookings.forms import ABSENCE_REASONS
+from models import Activity, ActivityOption, Attendance, BookingStatus, Child
 from services import booking
 from services.booking import Cell, CellStatus, DayAction
-from services.calendar import month_bounds
+from services.booking.day_actions import EDITING, WITHDRAWABLE
+from services.calendar import DeadlineKind, deadline, month_bounds, paris_today
 from services.formatting import date_fr, deadline_fr
 from vocabulary import ATTENDANCES as ATTENDANCE_LABELS
 from vocabulary import DAY_STATUSES as STATUS_LABELS
 from vocabulary import LEGEND
 
 SCHOOL_WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the grid's columns
+# Whom a family calls when the portal can no longer do what they need (no number configured).
+SERVICE = "le service des affaires scolaires de la mairie"
+SERVICE_TOLD = "Le service des affaires scolaires est prévenu."
+NOTICE_ANCHOR = "resultat"  # the id of the message shown beside the day an action concerns
+
+
+# --- Words ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def day_words(day: date) -> str:
+    """« jeudi 3 décembre »: a Babel format costs more than the rest of a cell, so it is
+    made once per day and kept."""
+    return date_fr(day, "EEEE d MMMM")
+
+
+@lru_cache(maxsize=4096)
+def deadline_words(until: datetime) -> str:
+    """« lundi 7 décembre à 10 h », kept like day_words."""
+    return deadline_fr(until)
+
+
+def until_text(cell: Cell) -> str:
+    """« modifiable jusqu'au lundi 7 décembre à 10 h » (« réservable » for a free day), or ''."""
+    if cell.until is None:
+        return ""
+    verb = "réservable" if cell.status == CellStatus.AVAILABLE else "modifiable"
+    return f"{verb} jusqu'au {deadline_words(cell.until)}"
+
+
+def locked_text(cell: Cell, today: date) -> str:
+    """Why an open day can no longer be changed online ('' when it still can, or is closed)."""
+    if cell.status == CellStatus.CLOSED or cell.editable:
+        return ""
+    if cell.day < today:
+        return "jour passé"
+    if cell.status == CellStatus.AVAILABLE:
+        return "délai de réservation dépassé"
+    return "délai de modification dépassé"
+
+
+MARKS = {
+    CellStatus.AVAILABLE: "+",
+    CellStatus.PENDING: "…",
+    CellStatus.REGISTERED: "✓",
+    CellStatus.CHANGE_REQUESTED: "↻",
+    CellStatus.CANCEL_REQUESTED: "✕",
+    CellStatus.CLOSED: "",
+}
+ABSENT_MARK = "A"
+
+
+def status_mark(cell: Cell) -> str:
+    """A shape beside the colour, so the status never depends on colour alone."""
+    if cell.attendance and cell.attendance != Attendance.PRESENT:
+        return ABSENT_MARK
+    return MARKS[cell.status]
+
+
+# --- What a tap does ----------------------------------------------------------------------
+
+
+class Page(enum.StrEnum):
+    """Where a tap on a cell leads when it does not act at once."""
+
+    DAY = "day"
+    ABSENCE = "absence"
+
+
+# The actions a single tap runs at once; each is undone from the day page (or its message).
+DIRECT = frozenset({DayAction.BOOK, DayAction.CANCEL, DayAction.WITHDRAW})
+
+
+def cell_tap(cell: Cell) -> DayAction | Page | None:
+    """What a tap on the cell does, from the actions the service allows now: the editing
+    action when it is the only one (book with the usual option, cancel, withdraw a request:
+    a POST); the absence form when an absence is all that is left; else the day page,
+    which offers every allowed action. None for a closed day (a tap shows its reason)."""
+    if cell.status == CellStatus.CLOSED:
+        return None
+    editing = cell.actions & EDITING
+    if len(editing) == 1 and editing <= DIRECT:
+        return next(iter(editing))
+    if cell.actions == {DayAction.DECLARE_ABSENCE}:
+        return Page.ABSENCE
+    return Page.DAY
+
+
+def tap_words(cell: Cell, tap: DayAction | Page | None, option: ActivityOption | None) -> str:
+    """What the cell's accessible name says a tap does."""
+    if tap == DayAction.BOOK:
+        return f"touchez pour réserver ({option.label})" if option else "touchez pour réserver"
+    if tap == DayAction.CANCEL:
+        return "touchez pour annuler"
+    if tap == DayAction.WITHDRAW:
+        if cell.status == CellStatus.CANCEL_REQUESTED:
+            return "touchez pour retirer la demande d'annulation"
+        return "touchez pour retirer la demande"
+    if tap == Page.ABSENCE:
+        return "touchez pour signaler une absence"
+    if tap == Page.DAY:
+        return "touchez pour choisir" if cell.actions else "touchez pour le détail"
+    return ""
+
+
+def cell_label(
+    activity: Activity, cell: Cell, today: date, option: ActivityOption | None = None
+) -> str:
+    """What a screen reader says for a cell: the day, the activity, the status, until when
+    it can be changed (or why it no longer can), and what a tap does."""
+    words = [
+        "aujourd'hui" if cell.day == today else "",
+        day_words(cell.day),
+        activity.name,
+        STATUS_LABELS[cell.status],
+        ATTENDANCE_LABELS[cell.attendance] if cell.attendance else "",
+        cell.reason,
+        until_text(cell) or locked_text(cell, today),
+        tap_words(cell, cell_tap(cell), option),
+    ]
+    return ", ".join(word for word in words if word)
 
 
 # --- The month --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class CellView:
+    """A cell as the month template writes it (ARCHITECTURE.md's calendar markup): every
+    string ready, so rendering a cell is substitution only."""
+
+    css: str
+    date: str
+    status: str
+    editable: str
+    label: str
+    mark: str
+    href: str = ""  # the form's action (a POST) or the link's target; '' for a closed day
+    action: str = ""  # the DayAction the form posts; '' for a link
+    option: str = ""  # the option id a one-tap booking sends
+    reason: str = ""  # a closed day's reason, shown when tapped
+
+
+@dataclass(frozen=True, slots=True)
+class DayHead:
+    """A column of the week: made once per day, shared by every activity's cell."""
+
+    day: date
+    iso: str
+    weekday: str
+    today: bool
+
+
 @dataclass
 class Row:
     activity: Activity
-    cells: list[Cell | None]
+    cells: list[CellView | None]
 
 
 @dataclass
 class Week:
-    days: list[date | None]
+    anchor: str  # "s-<monday>": links to the current month open here
+    days: list[DayHead | None]
+    caption: str
     rows: list[Row] = field(default_factory=list)
-
-    @property
-    def closed_reason(self) -> str:
-        """The reason when the whole week is closed for every activity (holidays), else ''."""
-        cells = [cell for row in self.rows for cell in row.cells if cell is not None]
-        reasons = {cell.reason for cell in cells if cell.status == CellStatus.CLOSED}
-        all_closed = cells and all(cell.status == CellStatus.CLOSED for cell in cells)
-        weekday_reasons = sorted(reasons - {"Pas de classe le mercredi", "Week-end"})
-        return " · ".join(weekday_reasons) if all_closed else ""
+    closed: str = ""  # a week closed for every activity, folded into this sentence
+    notice: NoticeView | None = None
 
 
 @dataclass
@@ -50,89 +203,220 @@ class MonthPage:
     first: date
     previous: date
     next: date
+    label: str
     weeks: list[Week]
-    options: dict[int, list[ActivityOption]]
     has_activities: bool
+    this_month: date
+    this_week: str  # the anchor of the week that holds today (or the next school day)
+    notice: NoticeView | None = None  # a message about a day the page does not show
 
-    @property
-    def label(self) -> str:
-        return date_fr(self.first, "MMMM y").capitalize()
+    def anchor(self, month: date) -> str:
+        """'#s-…' on links to the current month, so it opens at the current week."""
+        return f"#{self.this_week}" if month == self.this_month else ""
 
 
-def month_page(child: Child, first: date, now: datetime) -> MonthPage:
+def week_anchor(day: date) -> str:
+    """The anchor of the week a family opening the calendar on `day` wants to see: the week
+    of `day`, or from a weekend the next one when it is still in the same month."""
+    monday = day - timedelta(days=day.weekday())
+    if day.weekday() > 4 and (monday + timedelta(days=7)).month == day.month:
+        monday += timedelta(days=7)
+    return f"s-{monday}"
+
+
+def month_page(child: Child, first: date, now: datetime, notice: Notice | None = None) -> MonthPage:
     """The child's month as weeks of Monday-Friday, one row of cells per activity."""
     grid = booking.month_grid([child.id], first, now)[child.id]
+    today = paris_today(now)
     start, last = month_bounds(first)
-    weeks = []
-    monday = start - timedelta(days=start.weekday())
-    while monday <= last:
-        days = [monday + timedelta(days=i) for i in SCHOOL_WEEKDAYS]
-        shown = [d if d.month == first.month else None for d in days]
-        monday += timedelta(days=7)
-        if not any(shown):
-            continue  # a month starting on a weekend: its first Monday-Friday is outside
-        week = Week(shown)
-        for activity_month in grid.activities:
-            by_day = {cell.day: cell for cell in activity_month.cells}
-            week.rows.append(Row(activity_month.activity, [by_day.get(d) for d in shown]))
-        weeks.append(week)
-    return MonthPage(
+    this_month = today.replace(day=1)
+    this_week = week_anchor(today)
+    lines = [_Line.of(child, activity_month) for activity_month in grid.activities]
+    weeks = [_week(monday, start, last, today, lines) for monday in _mondays(start, last)]
+    page = MonthPage(
         first=start,
         previous=(start - timedelta(days=1)).replace(day=1),
         next=last + timedelta(days=1),
+        label=date_fr(start, "MMMM y").capitalize(),
         weeks=weeks,
-        # month_grid loaded each activity with its options: no query more
-        options={row.activity.id: list(row.activity.options) for row in grid.activities},
-        has_activities=bool(grid.activities),
+        has_activities=bool(lines),
+        this_month=this_month,
+        this_week=this_week,
     )
+    if notice is not None:
+        _place(page, notice, grid, child)
+    return page
 
 
-def cell_label(child: Child, activity: Activity, cell: Cell) -> str:
-    """What a screen reader says for a cell: the day, the activity, the status, until when
-    it can be changed, and what a tap does."""
-    words = [date_fr(cell.day, "EEEE d MMMM"), activity.name, STATUS_LABELS[cell.status]]
-    if cell.attendance:
-        words.append(ATTENDANCE_LABELS.get(cell.attendance.value, ""))
-    if cell.reason:
-        words.append(cell.reason)
-    if cell.until:
-        words.append(until_text(cell.until))
-    action = cell_action(cell, [])
-    if action:
-        words.append(ACTION_WORDS[action])
-    return ", ".join(w for w in words if w)
+@dataclass
+class _Line:
+    """One activity of the month, with what each of its cells needs made once."""
+
+    activity: Activity
+    cells: dict[date, Cell]
+    day_href: str  # the day page's URL (also its forms' action), DAY_SLOT for the day
+    absence_href: str
+    usual: ActivityOption | None
+
+    @classmethod
+    def of(cls, child: Child, activity_month) -> _Line:
+        activity = activity_month.activity
+        options = {option.id: option for option in activity.options}
+        return cls(
+            activity,
+            {cell.day: cell for cell in activity_month.cells},
+            url_for("bookings.day", child_id=child.id, day=DAY_SLOT, activity_code=activity.code),
+            url_for("bookings.absence", child=child.id, start=DAY_SLOT),
+            options.get(activity_month.usual_option_id),
+        )
+
+    def view(self, cell: Cell, head: DayHead, today: date) -> CellView:
+        tap = cell_tap(cell)
+        editable = cell.editable
+        css = f"cell s-{cell.status}"
+        if not editable and cell.status != CellStatus.CLOSED:
+            css += " locked"
+        if cell.attendance:
+            css += f" a-{cell.attendance}"
+        if head.today:
+            css += " today"
+        option = self.usual if tap == DayAction.BOOK else None
+        if tap is None:
+            href = ""
+        elif tap == Page.ABSENCE:
+            href = self.absence_href.replace(DAY_SLOT, head.iso)
+        else:
+            href = self.day_href.replace(DAY_SLOT, head.iso)
+        return CellView(
+            css=css,
+            date=head.iso,
+            status=cell.status.value,
+            editable="true" if editable else "false",
+            label=cell_label(self.activity, cell, today, option),
+            mark=status_mark(cell),
+            href=href,
+            action=tap.value if isinstance(tap, DayAction) else "",
+            option=str(option.id) if option else "",
+            reason="" if tap else f"{day_words(head.day)} : {cell.reason or 'pas de service'}",
+        )
 
 
-def until_text(until: datetime) -> str:
-    """« modifiable jusqu'au lundi 7 décembre à 10 h »."""
-    return f"modifiable jusqu'au {deadline_fr(until)}"
+DAY_SLOT = "0000-00-00"  # stands for the day in URLs built once per activity
 
 
-ACTION_WORDS = {
-    "book": "touchez pour réserver",
-    "withdraw": "touchez pour retirer la demande",
-    "cancel": "touchez pour annuler",
-    "choose": "touchez pour choisir",
-    "absence": "touchez pour signaler une absence",
-    "detail": "touchez pour le détail",
-}
+def _mondays(start: date, last: date) -> list[date]:
+    monday = start - timedelta(days=start.weekday())
+    mondays = []
+    while monday <= last:
+        if monday + timedelta(days=4) >= start:  # a month starting on a weekend skips it
+            mondays.append(monday)
+        monday += timedelta(days=7)
+    return mondays
 
 
-def cell_action(cell: Cell, options: list[ActivityOption]) -> str:
-    """What a tap on the cell does: a direct POST action, or a page to open, from the
-    actions the service allows on the day."""
-    actions = cell.actions
-    if cell.status == CellStatus.CLOSED:
+WEEKDAYS_SHORT = ("lun", "mar", "mer", "jeu", "ven")
+
+
+def _week(monday: date, start: date, last: date, today: date, lines: list[_Line]) -> Week:
+    days = [monday + timedelta(days=i) for i in SCHOOL_WEEKDAYS]
+    heads = [
+        DayHead(d, d.isoformat(), WEEKDAYS_SHORT[d.weekday()], d == today)
+        if start <= d <= last
+        else None
+        for d in days
+    ]
+    shown = [head.day for head in heads if head]
+    week = Week(f"s-{monday}", heads, f"Semaine du {day_words(shown[0])}")
+    cells = []
+    for line in lines:
+        row = [line.cells.get(head.day) if head else None for head in heads]
+        cells += [cell for cell in row if cell is not None]
+        views = [line.view(c, h, today) if c else None for c, h in zip(row, heads, strict=True)]
+        week.rows.append(Row(line.activity, views))
+    reason = _closed_reason(cells)
+    if reason:
+        week.closed = f"Du {date_fr(shown[0], 'EEEE d')} au {day_words(shown[-1])} : {reason}"
+    return week
+
+
+def _closed_reason(cells: list[Cell]) -> str:
+    """The reason when the whole week is closed for every activity (holidays), else ''."""
+    if not cells or any(cell.status != CellStatus.CLOSED for cell in cells):
         return ""
-    if DayAction.BOOK in actions:
-        return "book"
-    if cell.status == CellStatus.PENDING and DayAction.WITHDRAW in actions:
-        return "withdraw"
-    if DayAction.CANCEL in actions and cell.status == CellStatus.REGISTERED:
-        return "choose" if len(options) > 1 else "cancel"
-    if actions == {DayAction.DECLARE_ABSENCE}:
-        return "absence"
-    return "detail"
+    reasons = {cell.reason for cell in cells} - {"Pas de classe le mercredi", "Week-end"}
+    return " · ".join(sorted(reasons))
+
+
+# --- What an action did, beside its day ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an action did, or why it was refused: kept in the session across the redirect,
+    shown above the week of its day (so it is on screen, beside the day, without
+    scrolling). `undo` is the action that takes it back, offered while the service allows
+    it; `change`: a booking, offer the day page to choose another option."""
+
+    child_id: int
+    day: date
+    message: str
+    error: bool = False
+    activity_code: str = ""
+    undo: str = ""
+    undo_option: str = ""
+    change: bool = False
+
+    def to_session(self) -> dict:
+        return {**self.__dict__, "day": self.day.isoformat()}
+
+    @classmethod
+    def from_session(cls, value) -> Notice | None:
+        try:
+            return cls(**{**value, "day": date.fromisoformat(value["day"])})
+        except (TypeError, KeyError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    message: str
+    error: bool
+    href: str = ""  # the day's page: the undo form's action, the "change" link
+    undo: str = ""
+    undo_option: str = ""
+    change: bool = False
+
+
+def _place(page: MonthPage, notice: Notice, grid, child: Child) -> None:
+    """Put the notice above the week of its day, with what the day still allows."""
+    view = NoticeView(notice.message, notice.error)
+    for activity_month in grid.activities:
+        if activity_month.activity.code != notice.activity_code:
+            continue
+        cell = next((c for c in activity_month.cells if c.day == notice.day), None)
+        if cell is None:
+            break
+        undo = notice.undo if notice.undo and DayAction(notice.undo) in cell.actions else ""
+        view = NoticeView(
+            notice.message,
+            notice.error,
+            url_for(
+                "bookings.day",
+                child_id=child.id,
+                day=notice.day.isoformat(),
+                activity_code=notice.activity_code,
+            ),
+            undo,
+            notice.undo_option if undo else "",
+            notice.change and DayAction.CHANGE_OPTION in cell.actions,
+        )
+    monday = notice.day - timedelta(days=notice.day.weekday())
+    anchor = f"s-{monday}" if notice.day.weekday() < 5 else ""
+    week = next((w for w in page.weeks if w.anchor == anchor), None)
+    if week is None:
+        page.notice = view
+    else:
+        week.notice = view
 
 
 # --- One day ----------------------------------------------------------------------------
@@ -140,11 +424,63 @@ def cell_action(cell: Cell, options: list[ActivityOption]) -> str:
 
 @dataclass
 class DayDetail:
+    """The day page: the cell, its options, and exactly the actions the service allows."""
+
     activity: Activity
     cell: Cell
     options: list[ActivityOption]
     option: ActivityOption | None
     requested: ActivityOption | None
+    usual: ActivityOption | None
+    today: date
+    missed: str = ""  # a free day past its booking deadline: when that deadline passed
+
+    def offers(self, action: DayAction) -> bool:
+        return action in self.cell.actions
+
+    @property
+    def is_today(self) -> bool:
+        return self.cell.day == self.today
+
+    @property
+    def until(self) -> str:
+        """« Modifiable jusqu'au lundi 7 décembre à 10 h », when the day can be changed."""
+        text = until_text(self.cell)
+        return text[:1].upper() + text[1:]
+
+    @property
+    def locked(self) -> bool:
+        return self.cell.status != CellStatus.CLOSED and not self.cell.editable
+
+    @property
+    def locked_text(self) -> str:
+        """Why a day that is not closed can no longer be changed online."""
+        if self.cell.day < self.today:
+            return "Ce jour est passé : il ne se modifie plus."
+        return "Le délai pour modifier ou annuler ce jour est passé."
+
+    @property
+    def waits_for_staff(self) -> bool:
+        return self.cell.status in WITHDRAWABLE
+
+    @property
+    def withdraw_help(self) -> str:
+        """What withdrawing the pending request leaves."""
+        if self.cell.status == CellStatus.PENDING:
+            return "Si vous retirez votre demande, le jour redevient libre."
+        if self.cell.status == CellStatus.CHANGE_REQUESTED and self.option:
+            return f"Si vous retirez votre demande, vous gardez la formule {self.option.label}."
+        return "Si vous retirez votre demande, vous gardez la réservation."
+
+    @property
+    def other_options(self) -> list[ActivityOption]:
+        return [option for option in self.options if option.id != self.cell.option_id]
+
+    @property
+    def booking_choices(self) -> list[ActivityOption]:
+        """The options a booking can take, the usual one first."""
+        rest = [option for option in self.options if option != self.usual]
+        return [self.usual, *rest] if self.usual else rest
 
 
 def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> DayDetail:
@@ -155,8 +491,18 @@ def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> Da
         cell = Cell(day, CellStatus.CLOSED, reason="Non inscrit à cette prestation")
     options = list(activity.options)
     by_id = {option.id: option for option in options}
+    missed, today = "", paris_today(now)
+    if cell.status == CellStatus.AVAILABLE and not cell.actions and day >= today:
+        missed = deadline_words(deadline(activity, day, DeadlineKind.BOOKING))
     return DayDetail(
-        activity, cell, options, by_id.get(cell.option_id), by_id.get(cell.requested_option_id)
+        activity,
+        cell,
+        options,
+        by_id.get(cell.option_id),
+        by_id.get(cell.requested_option_id),
+        by_id.get(row.usual_option_id) if row else None,
+        today,
+        missed,
     )
 
 
@@ -170,31 +516,42 @@ def _option(activity: Activity, raw: str | None) -> ActivityOption | None:
     return option
 
 
-def apply_action(child, activity, day, action, form, now) -> str:
+def apply_action(child, activity, day, action, form, now) -> Notice:
     """Run the family's action through the booking service; say what happened."""
-    when = f"{activity.name}, {date_fr(day, 'EEEE d MMMM')}"
+    when = f"{activity.name}, {day_words(day)}"
+    notice = partial(Notice, child.id, day, activity_code=activity.code)
     match action:
         case DayAction.BOOK:
             option = _option(activity, form.get("option"))
             outcome = booking.book_day(child, activity, day, option, now)
-            return _booked_message(outcome.booking.status.value, when)
+            return notice(_booked_message(outcome.booking, activity, when), change=True)
         case DayAction.WITHDRAW:
-            booking.withdraw(child, activity, day, now)
-            return f"Demande retirée : {when}."
+            outcome = booking.withdraw(child, activity, day, now)
+            if outcome.booking.status == BookingStatus.REGISTERED:
+                return notice(f"Demande retirée : {when}. La réservation est maintenue.")
+            return notice(f"Demande retirée : {when}.")
         case DayAction.CANCEL:
-            outcome = booking.cancel(child, activity, day, now)
-            if outcome.booking.status.value == "cancel-requested":
-                return f"Annulation demandée : {when}. La mairie doit la valider."
-            return f"Réservation annulée : {when}."
+            return _cancel(child, activity, day, now, when, notice)
         case DayAction.CHANGE_OPTION:
-            return _change(child, activity, day, form, now, when)
+            return notice(_change(child, activity, day, form, now, when))
         case DayAction.DECLARE_ABSENCE:
-            booking.declare_absence(child, activity, day, form.get("reason", "")[:300], now)
-            return f"Absence signalée : {when}. Le service des affaires scolaires est prévenu."
+            booking.declare_absence(child, activity, day, absence_reason(form), now)
+            return notice(f"Absence signalée : {when}. {SERVICE_TOLD}")
         case DayAction.WITHDRAW_ABSENCE:
             booking.withdraw_absence(child, activity, day, now)
-            return f"Absence retirée : {when}. L'enfant est attendu."
+            return notice(f"Absence retirée : {when}. L'enfant est attendu.")
     raise booking.BookingError("Action inconnue.")
+
+
+def _cancel(child, activity, day, now, when, notice) -> Notice:
+    """Cancelled, or asked: the message offers to take it back (re-book the same option,
+    or withdraw the cancellation request)."""
+    outcome = booking.cancel(child, activity, day, now)
+    if outcome.booking.status == BookingStatus.CANCEL_REQUESTED:
+        message = f"Annulation demandée : {when}. La mairie doit la valider."
+        return notice(message, undo=DayAction.WITHDRAW.value)
+    option = str(outcome.booking.option_id or "")
+    return notice(f"Réservation annulée : {when}.", undo=DayAction.BOOK.value, undo_option=option)
 
 
 def _change(child, activity, day, form, now, when) -> str:
@@ -202,18 +559,26 @@ def _change(child, activity, day, form, now, when) -> str:
     if option is None:
         raise booking.BookingError("Choisissez une formule.")
     outcome = booking.change_option(child, activity, day, option, now)
-    if outcome.booking.status.value == "change-requested":
+    if outcome.booking.status == BookingStatus.CHANGE_REQUESTED:
         return f"Changement demandé ({option.label}) : {when}. La mairie doit le valider."
     return f"Formule changée ({option.label}) : {when}."
 
 
-def _booked_message(status: str, when: str) -> str:
-    if status == "registered":
-        return f"Réservé : {when}."
+def _booked_message(booked, activity: Activity, when: str) -> str:
+    what = f"{when} ({booked.option.label})" if len(activity.options) > 1 else when
+    if booked.status == BookingStatus.REGISTERED:
+        return f"Réservé : {what}."
     return (
-        f"Demande envoyée : {when}. Elle est en attente de validation par la mairie "
+        f"Demande envoyée : {what}. Elle est en attente de validation par la mairie "
         "(ou d'une place libre)."
     )
+
+
+def absence_reason(form) -> str:
+    """« Maladie — fièvre » from the day page's absence form."""
+    label = dict(ABSENCE_REASONS).get(form.get("reason", ""), "Autre")
+    details = (form.get("details") or "").strip()[:250]
+    return f"{label} — {details}" if details else label
 
 
 # --- Many days --------------------------------------------------------------------------
@@ -232,17 +597,136 @@ def many_summary(form, plans: list) -> str:
     """The confirmation's first line; the page lists every day and what became of it."""
     if form.mode.data == "cancel":
         done = sum(len(plan.bookings) for plan in plans)
-        return f"{done} jour(s) annulé(s) ou en demande d'annulation."
+        return f"{_count(done, 'jour annulé', 'jours annulés')} (ou demandes d'annulation)."
     parts = []
     for plan in plans:
         counts = [
-            (len(plan.registered), "réservé(s)"),
-            (len(plan.requested), "demande(s) à valider par la mairie"),
-            (len(plan.waiting), "en liste d'attente"),
+            _count(len(plan.registered), "jour réservé", "jours réservés"),
+            _count(len(plan.requested), "demande à valider", "demandes à valider"),
+            _count(len(plan.waiting), "jour en liste d'attente", "jours en liste d'attente"),
         ]
-        said = ", ".join(f"{n} {words}" for n, words in counts if n)
-        parts.append(f"{plan.activity.name} : {said or 'aucun jour ajouté'}")
+        said = ", ".join(count for count in counts if count)
+        parts.append(f"{plan_title(plan)} : {said or 'aucun jour ajouté'}")
     return "; ".join(parts) + "."
+
+
+def _count(number: int, one: str, several: str) -> str:
+    return f"{number} {one if number == 1 else several}" if number else ""
+
+
+def plan_title(plan) -> str:
+    option = getattr(plan, "option", None)
+    return f"{plan.activity.name} ({option.label})" if option else plan.activity.name
+
+
+@dataclass
+class DayGroup:
+    """Days of a many-days plan that share one fate, as the page lists them."""
+
+    count: int
+    words: str  # « jours seront réservés », « demandes à valider par la mairie »…
+    tone: str  # ok, wait, warn, info: the colour of the group
+    days: list[str]  # « Tom — lundi 7 décembre (Jour férié) »
+    done: bool = False  # what the request adds (the others are days not booked)
+
+
+@dataclass
+class PlanView:
+    title: str
+    how: str  # « réservation immédiate » or « validation par la mairie »
+    groups: list[DayGroup]
+
+    @property
+    def missed(self) -> bool:
+        """Days the family wanted and did not get (full, past the deadline, not registered)."""
+        return any(group.tone == "warn" for group in self.groups)
+
+
+def many_view(form, plans: list) -> list[PlanView]:
+    """Per activity, the days grouped by what happens (or happened) to them, in words."""
+    names = dict(form.children.choices)
+
+    def group(refs, one, several, tone, done=False) -> DayGroup | None:
+        if not refs:
+            return None
+        days = [_day_line(names, ref) for ref in refs]
+        return DayGroup(len(refs), one if len(refs) == 1 else several, tone, days, done)
+
+    views = []
+    for plan in plans:
+        if form.mode.data == "cancel":
+            groups = _cancel_groups(plan, group)
+            how = "annulation"
+        else:
+            groups = _booking_groups(plan, group)
+            how = "validation par la mairie" if plan.manual else "réservation immédiate"
+        views.append(PlanView(plan_title(plan), how, [g for g in groups if g]))
+    return views
+
+
+def _booking_groups(plan, group) -> list[DayGroup | None]:
+    done = plan.confirmed
+    return [
+        group(
+            plan.registered,
+            "jour réservé" if done else "jour sera réservé",
+            "jours réservés" if done else "jours seront réservés",
+            "ok",
+            True,
+        ),
+        group(
+            plan.requested,
+            "demande à valider par la mairie",
+            "demandes à valider par la mairie",
+            "wait",
+            True,
+        ),
+        group(
+            plan.waiting,
+            "jour en liste d'attente (complet)",
+            "jours en liste d'attente (complet)",
+            "warn",
+        ),
+        group(
+            plan.past_deadline,
+            "jour après le délai de réservation",
+            "jours après le délai de réservation",
+            "warn",
+        ),
+        group(plan.closed, "jour sans service", "jours sans service", "info"),
+        group(plan.already_booked, "jour déjà réservé", "jours déjà réservés", "info"),
+        group(
+            plan.not_registered,
+            "jour hors inscription à la prestation",
+            "jours hors inscription à la prestation",
+            "warn",
+        ),
+    ]
+
+
+def _cancel_groups(plan, group) -> list[DayGroup | None]:
+    done = plan.confirmed
+    return [
+        group(
+            plan.to_cancel,
+            "jour annulé (ou demande envoyée)" if done else "jour sera annulé",
+            "jours annulés (ou demandes envoyées)" if done else "jours seront annulés",
+            "ok",
+            True,
+        ),
+        group(
+            plan.past_deadline,
+            "jour après le délai d'annulation",
+            "jours après le délai d'annulation",
+            "warn",
+        ),
+    ]
+
+
+def _day_line(names: dict, ref) -> str:
+    who = names.get(str(ref.child_id), "")
+    reason = f" ({ref.reason})" if ref.reason else ""
+    return f"{who} — {day_words(ref.day)}{reason}"
 
 
 # --- Absence ----------------------------------------------------------------------------
@@ -259,30 +743,16 @@ def absence_summary(child: Child, declared: list) -> str:
 
 # --- Template helpers -------------------------------------------------------------------
 
-MARKS = {
-    CellStatus.AVAILABLE: "+",
-    CellStatus.PENDING: "…",
-    CellStatus.REGISTERED: "✓",
-    CellStatus.CHANGE_REQUESTED: "↻",
-    CellStatus.CANCEL_REQUESTED: "✕",
-    CellStatus.CLOSED: "",
-}
-
-
-def status_mark(cell: Cell) -> str:
-    """A shape beside the colour, so the status never depends on colour alone."""
-    if cell.attendance and cell.attendance.value != "present":
-        return "A"
-    return MARKS[cell.status]
-
 
 def template_helpers() -> dict:
     return {
-        "cell_action": cell_action,
-        "cell_label": cell_label,
+        "DayAction": DayAction,
         "status_mark": status_mark,
         "legend": LEGEND,
         "legend_marks": MARKS,
+        "absent_mark": ABSENT_MARK,
         "status_labels": STATUS_LABELS,
         "attendance_labels": ATTENDANCE_LABELS,
+        "absence_reasons": ABSENCE_REASONS,
+        "service": SERVICE,
     }

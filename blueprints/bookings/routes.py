@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from blueprints.bookings import pages
 from blueprints.bookings.forms import AbsenceForm, ManyDaysForm, is_served
@@ -18,6 +19,7 @@ from services.booking.catalogue import activity_by_code, children_of
 from services.calendar import paris_today
 
 bp = Blueprint("bookings", __name__, url_prefix="/reservations")
+NOTICE = "bookings.notice"  # what the last action did, shown beside its day after the redirect
 
 
 def _month(value: str) -> date:
@@ -54,7 +56,14 @@ def index():
     if not children:
         return render_template("bookings/no_child.html")
     today = paris_today(utcnow())
-    return redirect(url_for(".month", child_id=children[0].id, month=f"{today:%Y-%m}"))
+    return redirect(
+        url_for(
+            ".month",
+            child_id=children[0].id,
+            month=f"{today:%Y-%m}",
+            _anchor=pages.week_anchor(today),
+        )
+    )
 
 
 @bp.get("/<int:child_id>/<month>")
@@ -64,8 +73,29 @@ def month(child_id: int, month: str):
     children = children_of(family)
     child = child_of_current_family(child_id, children)
     first = _month(month)
-    page = pages.month_page(child, first, utcnow())
-    return render_template("bookings/month.html", children=children, child=child, page=page)
+    page = pages.month_page(child, first, utcnow(), _notice_for(child.id, first))
+    return render_template(
+        "bookings/month.html", children=children, child=child, page=page, token=generate_csrf()
+    )
+
+
+def _tell(notice: pages.Notice):
+    """Keep what an action did for the month page, and open that page at the message."""
+    session[NOTICE] = notice.to_session()
+    target = url_for(
+        ".month",
+        child_id=notice.child_id,
+        month=f"{notice.day:%Y-%m}",
+        _anchor=pages.NOTICE_ANCHOR,
+    )
+    return redirect(target)
+
+
+def _notice_for(child_id: int, first: date) -> pages.Notice | None:
+    notice = pages.Notice.from_session(session.pop(NOTICE, None))
+    if notice and notice.child_id == child_id and notice.day.replace(day=1) == first:
+        return notice
+    return None
 
 
 @bp.get("/<int:child_id>/jour/<day>/<activity_code>")
@@ -84,13 +114,12 @@ def act(child_id: int, day: str, activity_code: str):
     the_day = _day(day)
     action = request.form.get("action", "")
     try:
-        message = pages.apply_action(child, activity, the_day, action, request.form, utcnow())
+        notice = pages.apply_action(child, activity, the_day, action, request.form, utcnow())
     except booking.BookingError as error:
-        flash(error.message, "error")
-    else:
-        flash(message, "success")
-    target = url_for(".month", child_id=child.id, month=f"{the_day:%Y-%m}")
-    return redirect(f"{target}#j-{the_day.isoformat()}")
+        notice = pages.Notice(
+            child.id, the_day, error.message, error=True, activity_code=activity.code
+        )
+    return _tell(notice)
 
 
 @bp.route("/plusieurs-jours", methods=["GET", "POST"])
@@ -106,7 +135,13 @@ def many():
         return render_template("bookings/many.html", form=form, plans=None)
     if form.confirm.data:
         flash(pages.many_summary(form, plans), "success")
-    return render_template("bookings/many.html", form=form, plans=plans)
+    return render_template(
+        "bookings/many.html",
+        form=form,
+        plans=pages.many_view(form, plans),
+        confirmed=bool(form.confirm.data),
+        anchor=pages.week_anchor(form.start.data),
+    )
 
 
 @bp.route("/absence", methods=["GET", "POST"])
@@ -127,8 +162,8 @@ def absence():
         except booking.BookingError as error:
             flash(error.message, "error")
         else:
-            flash(pages.absence_summary(child, declared), "success")
-            return redirect(url_for(".month", child_id=child.id, month=f"{form.start.data:%Y-%m}"))
+            message = pages.absence_summary(child, declared)
+            return _tell(pages.Notice(child.id, form.start.data, message))
     return render_template(
         "bookings/absence.html", form=form, today=today, tomorrow=today + timedelta(days=1)
     )

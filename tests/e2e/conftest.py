@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+import clock
 from tests.conftest import IN_CI, ON_POSTGRES
 from tests.e2e import harness
 
@@ -17,6 +18,13 @@ def live_server(tmp_path_factory):
         pytest.skip("browser tests run once, in the SQLite pass")
     with harness.live_demo_server(tmp_path_factory.mktemp("live")) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _demo_clock():
+    """Every browser test lives at DEMO_NOW: the root conftest lets the clock run again after
+    each test, and the live server shares this process's one clock."""
+    clock.pin(harness.DEMO_NOW)
 
 
 @pytest.fixture(scope="session")
