@@ -214,7 +214,10 @@ def test_change_and_cancel_requests_are_approved(agent, world):
     )  # fmt: skip
     cancel = request_at(world.b, world.canteen, BookingStatus.CANCEL_REQUESTED)
     decide(agent, [change.id, cancel.id], "approve")
-    assert (reload(change).status, reload(change).option_id) == ("registered", meatless.id)
+    assert (reload(change).status, reload(change).option_id) == (
+        BookingStatus.REGISTERED,
+        meatless.id,
+    )
     assert reload(cancel).status == BookingStatus.CANCELLED
     (alert,) = alerts_of(world.family)  # one alert for the family's decisions
     assert alert.message == "La mairie a traité 2 demandes : 2 acceptée(s)."

@@ -94,7 +94,9 @@ def test_a_new_request_never_jumps_the_waiting_list(world):
     # one place free (capacity 2, none taken) but one family already waits for it
     db.session.execute(db.update(Capacity).values(places=1))
     db.session.commit()
-    assert svc.book_day(world.b, world.canteen, DAY, None, NOW).booking.status == "pending"
+    assert (
+        svc.book_day(world.b, world.canteen, DAY, None, NOW).booking.status == BookingStatus.PENDING
+    )
 
 
 def test_manual_activity_booking_is_pending(world):
@@ -229,7 +231,10 @@ def test_change_option_automatic_applies_at_once(world):
     svc.book_day(world.a, world.canteen, DAY, None, NOW)
     meatless = world.canteen.options[1]
     outcome = svc.change_option(world.a, world.canteen, DAY, meatless, NOW)
-    assert (outcome.booking.status, outcome.booking.option_id) == ("registered", meatless.id)
+    assert (outcome.booking.status, outcome.booking.option_id) == (
+        BookingStatus.REGISTERED,
+        meatless.id,
+    )
     with pytest.raises(svc.InvalidTransition, match="déjà"):
         svc.change_option(world.a, world.canteen, DAY, meatless, NOW)
 
@@ -302,7 +307,9 @@ def test_refuse_pending_needs_a_reason_and_frees_the_cell(world):
 
 def test_approve_cancel_request_frees_the_day_and_refuse_keeps_it(world):
     first = factories.booking(world.a, world.care, DAY, BookingStatus.CANCEL_REQUESTED)
-    second = factories.booking(world.b, world.care, DAY + timedelta(days=1), "cancel-requested")
+    second = factories.booking(
+        world.b, world.care, DAY + timedelta(days=1), BookingStatus.CANCEL_REQUESTED
+    )
     assert svc.approve(first, NOW).booking.status == BookingStatus.CANCELLED
     assert svc.refuse(second, "Délai dépassé.", NOW).booking.status == BookingStatus.REGISTERED
     assert alerts(world.family)[0].startswith("Annulation acceptée : Accueil du soir")
@@ -349,8 +356,13 @@ def test_declare_absence_after_the_deadline_the_same_morning(world):
         Attendance.ABSENCE_DECLARED,
         "Fièvre",
     )
-    assert svc.mark_absence_justified(booking, True).booking.attendance == "absent-justified"
-    assert svc.mark_absence_justified(booking, False).booking.attendance == "absent-unjustified"
+    assert (
+        svc.mark_absence_justified(booking, True).booking.attendance == Attendance.ABSENT_JUSTIFIED
+    )
+    assert (
+        svc.mark_absence_justified(booking, False).booking.attendance
+        == Attendance.ABSENT_UNJUSTIFIED
+    )
 
 
 def test_declare_absence_rules(world):
@@ -470,7 +482,10 @@ def test_cancel_many_manual_makes_requests(world):
     factories.booking(world.a, world.care, DAY)
     factories.booking(world.a, world.care, date(2026, 11, 20), BookingStatus.PENDING)
     (done,) = svc.cancel_many([world.a], [world.care], DAY, DAY + timedelta(1), (4, 5), NOW, False)
-    assert [b.status for b in done.bookings] == ["cancel-requested", "cancelled"]
+    assert [b.status for b in done.bookings] == [
+        BookingStatus.CANCEL_REQUESTED,
+        BookingStatus.CANCELLED,
+    ]
 
 
 # --- Month grid -------------------------------------------------------------------------
@@ -491,18 +506,21 @@ def test_month_grid_cells(world):
     cells = {cell.day.day: cell for cell in row(grid, world.a, world.canteen)}
     assert len(cells) == 30
     assert (cells[3].status, cells[3].editable, cells[3].attendance) == (
-        "registered",
+        CellStatus.REGISTERED,
         False,
-        "present",
+        Attendance.PRESENT,
     )
-    assert (cells[11].status, cells[11].reason) == ("closed", "Jour férié : Armistice")
-    assert (cells[18].status, cells[18].reason) == ("closed", "Pas de classe le mercredi")
-    assert (cells[12].status, cells[12].editable) == ("available", False)
-    assert (cells[13].status, cells[13].editable) == ("available", True)
-    assert (cells[19].status, cells[19].actions) == ("cancel-requested", {DayAction.WITHDRAW})
-    assert (cells[20].status, cells[20].editable) == ("change-requested", True)
-    assert (cells[26].status, cells[26].editable) == ("available", True)
-    assert (cells[27].status, cells[27].editable) == ("registered", True)
+    assert (cells[11].status, cells[11].reason) == (CellStatus.CLOSED, "Jour férié : Armistice")
+    assert (cells[18].status, cells[18].reason) == (CellStatus.CLOSED, "Pas de classe le mercredi")
+    assert (cells[12].status, cells[12].editable) == (CellStatus.AVAILABLE, False)
+    assert (cells[13].status, cells[13].editable) == (CellStatus.AVAILABLE, True)
+    assert (cells[19].status, cells[19].actions) == (
+        CellStatus.CANCEL_REQUESTED,
+        {DayAction.WITHDRAW},
+    )
+    assert (cells[20].status, cells[20].editable) == (CellStatus.CHANGE_REQUESTED, True)
+    assert (cells[26].status, cells[26].editable) == (CellStatus.AVAILABLE, True)
+    assert (cells[27].status, cells[27].editable) == (CellStatus.REGISTERED, True)
     assert row(grid, world.a, world.care)[18].status == CellStatus.PENDING
 
 
@@ -512,7 +530,7 @@ def test_month_grid_shows_the_registered_activities_of_the_month(world):
     july = svc.month_grid([newcomer.id], date(2027, 7, 1), NOW)[newcomer.id]
     assert [month.activity.code for month in july.activities] == ["canteen"]
     assert [cell.status for cell in july.activities[0].cells[:3]] == [
-        "available", "available", "closed",
+        CellStatus.AVAILABLE, CellStatus.AVAILABLE, CellStatus.CLOSED,
     ]  # fmt: skip
     assert july.activities[0].cells[4].reason == "Hors année scolaire"
     september = svc.month_grid([newcomer.id], date(2027, 9, 1), NOW)[newcomer.id]
@@ -525,7 +543,10 @@ def test_month_grid_closes_a_school_year_the_child_is_not_registered_for(world):
     factories.school_year("2027-2028", date(2027, 6, 14), date(2028, 6, 30))
     grid = svc.month_grid([world.a.id], date(2027, 6, 1), NOW)
     cells = row(grid, world.a, world.canteen)
-    assert (cells[10].status, cells[13].reason) == ("available", "Non inscrit à cette prestation")
+    assert (cells[10].status, cells[13].reason) == (
+        CellStatus.AVAILABLE,
+        "Non inscrit à cette prestation",
+    )
 
 
 def test_month_grid_query_count_is_fixed(world):
@@ -538,7 +559,7 @@ def test_month_grid_query_count_is_fixed(world):
         for day in range(2, 28):
             if date(2026, 11, day).isoweekday() in (1, 2, 4, 5) and day != 11:
                 factories.booking(child, world.canteen, date(2026, 11, day))
-                factories.booking(child, world.care, date(2026, 11, day), "pending")
+                factories.booking(child, world.care, date(2026, 11, day), BookingStatus.PENDING)
     factories.closure(date(2026, 11, 24), date(2026, 11, 24), "Grève", therese)
     ids = [child.id for child in children]
     db.session.expire_all()
@@ -633,10 +654,13 @@ def test_a_pending_change_or_cancellation_can_be_withdrawn(world):
     factories.booking(world.a, world.care, DAY, option=standard)
     svc.change_option(world.a, world.care, DAY, late, NOW)
     outcome = svc.withdraw(world.a, world.care, DAY, NOW)
-    assert (outcome.booking.status, outcome.booking.option_id) == ("registered", standard.id)
+    assert (outcome.booking.status, outcome.booking.option_id) == (
+        BookingStatus.REGISTERED,
+        standard.id,
+    )
     assert outcome.booking.requested_option_id is None
     svc.cancel(world.a, world.care, DAY, NOW)
-    assert svc.withdraw(world.a, world.care, DAY, NOW).booking.status == "registered"
+    assert svc.withdraw(world.a, world.care, DAY, NOW).booking.status == BookingStatus.REGISTERED
 
 
 def test_an_absence_can_be_withdrawn_until_the_end_of_the_day(world):
@@ -653,24 +677,24 @@ def test_an_absence_can_be_withdrawn_until_the_end_of_the_day(world):
 @pytest.mark.parametrize(
     ("status", "now", "expected"),
     [
-        ("available", NOW, {DayAction.BOOK}),
-        ("available", DEADLINE, set()),
-        ("pending", NOW, {DayAction.WITHDRAW}),
-        ("registered", NOW, {DayAction.CANCEL, DayAction.CHANGE_OPTION}),
-        ("registered", DEADLINE, {DayAction.DECLARE_ABSENCE}),
-        ("change-requested", NOW, {DayAction.CANCEL, DayAction.WITHDRAW}),
-        ("change-requested", DEADLINE, {DayAction.DECLARE_ABSENCE}),
-        ("cancel-requested", NOW, {DayAction.WITHDRAW}),
-        ("cancel-requested", DEADLINE, {DayAction.DECLARE_ABSENCE}),
+        (CellStatus.AVAILABLE, NOW, {DayAction.BOOK}),
+        (CellStatus.AVAILABLE, DEADLINE, set()),
+        (CellStatus.PENDING, NOW, {DayAction.WITHDRAW}),
+        (CellStatus.REGISTERED, NOW, {DayAction.CANCEL, DayAction.CHANGE_OPTION}),
+        (CellStatus.REGISTERED, DEADLINE, {DayAction.DECLARE_ABSENCE}),
+        (CellStatus.CHANGE_REQUESTED, NOW, {DayAction.CANCEL, DayAction.WITHDRAW}),
+        (CellStatus.CHANGE_REQUESTED, DEADLINE, {DayAction.DECLARE_ABSENCE}),
+        (CellStatus.CANCEL_REQUESTED, NOW, {DayAction.WITHDRAW}),
+        (CellStatus.CANCEL_REQUESTED, DEADLINE, {DayAction.DECLARE_ABSENCE}),
     ],
 )
 def test_the_grid_offers_exactly_what_the_service_accepts(world, status, now, expected):
     """For each status and side of the deadline: the cell's actions are the allowed ones,
     and each action the cell does not offer is refused by the service."""
     standard, late = world.care.options
-    if status != "available":
-        held = factories.booking(world.a, world.care, DAY, status, option=standard)
-        held.requested_option_id = late.id if status == "change-requested" else None
+    if status != CellStatus.AVAILABLE:
+        held = factories.booking(world.a, world.care, DAY, BookingStatus(status), option=standard)
+        held.requested_option_id = late.id if status == CellStatus.CHANGE_REQUESTED else None
         db.session.commit()
     cell = row(svc.month_grid([world.a.id], DAY, now), world.a, world.care)[18]
     assert cell.actions == expected
