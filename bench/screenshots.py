@@ -1,9 +1,18 @@
 """Screenshots of the parent portal for the README: `.venv/bin/python bench/screenshots.py`.
 
-Not a test: the same machinery as tests/e2e (demo data, live server, Debian's Chromium),
-writing docs/screenshots/login-phone.png, home-phone.png, reservations-phone.png,
-alertes-phone.png (390x844),
-home-desktop.png and reservations-desktop.png (1280x800).
+Not a test: the same machinery as tests/e2e (demo data, live server, Debian's Chromium, the
+demo clock: Thursday 26 November 2026, 9:00 in Paris), writing to docs/screenshots/, at
+390x844 unless named -desktop (1280x800):
+
+- login-phone, home-phone (ACCUEIL and its "Mon enfant est absent aujourd'hui" button);
+- reservations-week-phone: the month as it opens, at this week: today marked, the days past
+  their deadline locked beside the open ones;
+- reservations-day-phone: an editable day, until when it can be changed, its actions;
+- reservations-many-preview-phone: many days mixing an automatic and a manual activity;
+- reservations-many-done-phone: its confirmation, the days not booked and why;
+- reservations-phone and reservations-desktop: the whole of December, all five colours;
+- alertes-phone: ALERTES after one staff decision on several requests of the family;
+- home-desktop.
 """
 
 from __future__ import annotations
@@ -20,42 +29,66 @@ from demo import FAMILY_PASSWORD  # noqa: E402
 from tests.e2e import harness  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+DECEMBER = "/reservations/1/2026-12"  # Tom, the demo's first child: all five colours
 
 
-def shoot(browser, base_url: str, viewport: dict, shots: list[tuple[str, bool, str]]) -> None:
-    """Open a fresh context at `viewport`; (name, sign in first, then open path), in order."""
-    context = browser.new_context(base_url=base_url, viewport=viewport, locale="fr-FR")
-    page = context.new_page()
-    for name, signed_in, path in shots:
-        if signed_in:
-            harness.sign_in(page, "famille.demo", FAMILY_PASSWORD)
-        if path:
-            page.goto(path)
-        full = name.startswith("reservations")
-        page.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
+class Camera:
+    """One signed-in browser context at one size, writing docs/screenshots/<name>.png."""
+
+    def __init__(self, browser, base_url: str, viewport: dict):
+        self.context = browser.new_context(base_url=base_url, viewport=viewport, locale="fr-FR")
+        self.page = self.context.new_page()
+
+    def sign_in(self) -> Camera:
+        harness.sign_in(self.page, "famille.demo", FAMILY_PASSWORD)
+        return self
+
+    def shoot(self, name: str, path: str | None = None, full_page: bool = False) -> None:
+        if path is not None:
+            self.page.goto(path)
+        self.page.wait_for_load_state()
+        self.page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
         print(f"{OUT.relative_to(ROOT)}/{name}.png")
-    context.close()
+
+    def close(self) -> None:
+        self.context.close()
 
 
-def decide_leas_requests() -> None:
-    """Staff decide Léa's December requests, so ALERTES shows what each flow sends."""
+def many_days(camera: Camera) -> None:
+    """Tom's morning care (automatic) and evening care (manual) from today to the holidays."""
+    page = camera.page
+    page.goto("/reservations/plusieurs-jours")
+    page.get_by_label("Léa").uncheck()
+    page.get_by_label("Accueil périscolaire du matin — 7h30 – 8h30").check()
+    page.get_by_label("Accueil périscolaire du soir — jusqu'à 17h30").check()
+    page.get_by_label("Du", exact=True).fill("2026-11-26")
+    page.get_by_label("Au", exact=True).fill("2026-12-18")
+    page.get_by_role("button", name="Voir ce qui sera fait").click()
+    camera.shoot("reservations-many-preview-phone", full_page=True)
+    page.get_by_role("button", name="Confirmer").click()
+    camera.shoot("reservations-many-done-phone", full_page=True)
+
+
+def decide_the_familys_requests() -> None:
+    """Staff decide every waiting request of the family at once (one refused), as the
+    Demandes screen does: ONE alert for the family, listing the decisions."""
     from sqlalchemy import select
 
     from extensions import db
     from models import Booking, BookingStatus, Child
     from services import booking
 
-    lea = db.session.scalar(select(Child).where(Child.first_name == "Léa"))
-    waiting = db.session.scalars(
+    family_id = db.session.scalar(select(Child.family_id).where(Child.first_name == "Tom"))
+    requests = db.session.scalars(
         select(Booking)
-        .where(Booking.child_id == lea.id, Booking.status != BookingStatus.REGISTERED)
-        .order_by(Booking.day)
+        .join(Booking.child)
+        .where(Child.family_id == family_id, Booking.status.in_(booking.decisions.REQUESTS))
+        .order_by(Booking.day, Booking.id)
     ).all()
-    for request in waiting:
-        if request.status == BookingStatus.PENDING:
-            booking.refuse(request, "plus de place ce soir-là", harness.DEMO_NOW)
-        elif request.status in (BookingStatus.CHANGE_REQUESTED, BookingStatus.CANCEL_REQUESTED):
-            booking.approve(request, harness.DEMO_NOW)
+    decisions = [booking.Decision(request, booking.APPROVE) for request in requests]
+    refused = next(d for d in decisions if d.booking.status == BookingStatus.PENDING)
+    refused.decision, refused.reason = booking.REFUSE, "plus de place ce soir-là"
+    booking.decide(decisions, harness.DEMO_NOW)
 
 
 def main() -> int:
@@ -73,19 +106,21 @@ def main() -> int:
         sync_playwright() as playwright,
     ):
         browser = harness.launch_chromium(playwright)
-        december = "/reservations/1/2026-12"  # Tom, the demo's first child: all five colours
-        shoot(
-            browser,
-            server.url,
-            harness.PHONE,
-            [("login-phone", False, "/login"), ("home-phone", True, ""),
-             ("reservations-phone", False, december)],
-        )
+        phone = Camera(browser, server.url, harness.PHONE)
+        phone.shoot("login-phone", "/login")
+        phone.sign_in().shoot("home-phone")
+        phone.shoot("reservations-week-phone", "/reservations")
+        phone.shoot("reservations-day-phone", "/reservations/1/jour/2026-12-15/care_evening")
+        phone.shoot("reservations-phone", DECEMBER, full_page=True)
+        desktop = Camera(browser, server.url, harness.DESKTOP).sign_in()
+        desktop.shoot("home-desktop")
+        desktop.shoot("reservations-desktop", DECEMBER, full_page=True)
+        desktop.close()
+        many_days(phone)
         with server.app.app_context():
-            decide_leas_requests()
-        shoot(browser, server.url, harness.PHONE, [("alertes-phone", True, "/alertes")])
-        shoot(browser, server.url, harness.DESKTOP, [("home-desktop", True, ""),
-                                                     ("reservations-desktop", False, december)])
+            decide_the_familys_requests()
+        phone.shoot("alertes-phone", "/alertes")
+        phone.close()
         browser.close()
     return 0
 

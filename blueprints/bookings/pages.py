@@ -18,7 +18,7 @@ from functools import lru_cache, partial
 from flask import url_for
 
 from blueprints.bookings.forms import ABSENCE_REASONS
-from models import Activity, ActivityOption, Attendance, BookingStatus, Child
+from models import Activity, ActivityOption, Attendance, BookingStatus, Child, ValidationMode
 from services import booking
 from services.booking import Cell, CellStatus, DayAction
 from services.booking.day_actions import EDITING, WITHDRAWABLE
@@ -197,6 +197,15 @@ class Week:
     closed: str = ""  # a week closed for every activity, folded into this sentence
     notice: NoticeView | None = None
 
+    @property
+    def starts_before(self) -> bool:
+        """The week began in the month before (its first days are on that month's page)."""
+        return self.days[0] is None
+
+    @property
+    def goes_on_after(self) -> bool:
+        return self.days[-1] is None
+
 
 @dataclass
 class MonthPage:
@@ -326,7 +335,10 @@ def _week(monday: date, start: date, last: date, today: date, lines: list[_Line]
         for d in days
     ]
     shown = [head.day for head in heads if head]
-    week = Week(f"s-{monday}", heads, f"Semaine du {day_words(shown[0])}")
+    caption = f"Semaine du {day_words(shown[0])}"
+    if monday <= today < monday + timedelta(days=7):
+        caption = f"Cette semaine · du {day_words(shown[0])}"
+    week = Week(f"s-{monday}", heads, caption)
     cells = []
     for line in lines:
         row = [line.cells.get(head.day) if head else None for head in heads]
@@ -441,6 +453,14 @@ class DayDetail:
     @property
     def is_today(self) -> bool:
         return self.cell.day == self.today
+
+    @property
+    def asks_the_mairie(self) -> bool:
+        """A manual activity: a booking, change or cancellation is a request staff decide."""
+        editing = {DayAction.BOOK, DayAction.CHANGE_OPTION, DayAction.CANCEL}
+        return self.activity.validation_mode == ValidationMode.MANUAL and bool(
+            self.cell.actions & editing
+        )
 
     @property
     def until(self) -> str:
@@ -606,8 +626,8 @@ def many_summary(form, plans: list) -> str:
             _count(len(plan.waiting), "jour en liste d'attente", "jours en liste d'attente"),
         ]
         said = ", ".join(count for count in counts if count)
-        parts.append(f"{plan_title(plan)} : {said or 'aucun jour ajouté'}")
-    return "; ".join(parts) + "."
+        parts.append(f"{plan_title(plan)} : {said or 'aucun jour ajouté'}.")
+    return " ".join(parts)
 
 
 def _count(number: int, one: str, several: str) -> str:
