@@ -169,6 +169,6 @@ LEGEND = [
         (CellStatus.CHANGE_REQUESTED, "autre formule demandée"),
         (CellStatus.CANCEL_REQUESTED, "la mairie doit valider"),
         (CellStatus.AVAILABLE, "touchez pour réserver"),
-        (CellStatus.CLOSED, "pas de service ou délai dépassé"),
+        (CellStatus.CLOSED, "pas de service ce jour-là (touchez pour savoir pourquoi)"),
     )
 ]
