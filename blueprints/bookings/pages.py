@@ -155,7 +155,7 @@ def cell_label(
 # --- The month --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CellView:
     """A cell as the month template writes it (ARCHITECTURE.md's calendar markup): every
     string ready, so rendering a cell is substitution only."""
@@ -172,7 +172,7 @@ class CellView:
     reason: str = ""  # a closed day's reason, shown when tapped
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DayHead:
     """A column of the week: made once per day, shared by every activity's cell."""
 
