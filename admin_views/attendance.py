@@ -29,7 +29,6 @@ from admin_views.requests import (
     paginate,
     parse_date,
     parse_id,
-    plural,
     schools_and_activities,
     selected_ids,
 )
@@ -47,6 +46,7 @@ from models import (
 from services import attendance
 from services import booking as booking_service
 from services.calendar import paris_today
+from services.formatting import plural
 from vocabulary import enum_label
 
 # --- Absences ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from extensions import db
 from models import Activity, Booking, BookingStatus, Child, Family, School, utcnow
 from services import audit
 from services import booking as booking_service
-from services.formatting import date_fr
+from services.formatting import date_fr, plural
 from vocabulary import REQUEST_KINDS, enum_label, label
 
 CATEGORY = "Réservations"
@@ -49,10 +49,6 @@ def journaled(booking: Booking, action: str):
 def describe(booking: Booking) -> str:
     """« Léa Martin, jeudi 19 novembre 2026 » for an agent's message."""
     return f"{booking.child}, {date_fr(booking.day)}"
-
-
-def plural(count: int, singular: str, several: str) -> str:
-    return f"{count} {singular if count == 1 else several}"
 
 
 def parse_date(value: str | None) -> date | None:

@@ -38,3 +38,8 @@ def deadline_fr(moment: datetime) -> str:
     local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS)
     hour = f"{local.hour} h" if local.minute == 0 else f"{local.hour} h {local.minute:02d}"
     return f"{format_date(local.date(), 'EEEE d MMMM', locale='fr_FR')} à {hour}"
+
+
+def plural(count: int, singular: str, several: str) -> str:
+    """« 1 demande acceptée », « 3 demandes acceptées »."""
+    return f"{count} {singular if count == 1 else several}"

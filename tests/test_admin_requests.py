@@ -220,7 +220,7 @@ def test_change_and_cancel_requests_are_approved(agent, world):
     )
     assert reload(cancel).status == BookingStatus.CANCELLED
     (alert,) = alerts_of(world.family)  # one alert for the family's decisions
-    assert alert.message == "La mairie a traité 2 demandes : 2 acceptée(s)."
+    assert alert.message == "La mairie a traité 2 demandes : 2 acceptées."
     details = alert.details.splitlines()
     assert [line.split(" :")[0] for line in details] == [
         "Changement de formule accepté",

@@ -765,7 +765,7 @@ def test_decisions_on_many_requests_of_a_family_make_one_alert_refusals_first(wo
     decisions.append(svc.Decision(requests[3], svc.REFUSE, "Sortie scolaire ce jour-là"))
     svc.decide(decisions, NOW)
     (alert,) = db.session.scalars(select(Alert).where(Alert.family_id == world.family.id))
-    assert alert.message == "La mairie a traité 4 demandes : 1 refusée(s), 3 acceptée(s)."
+    assert alert.message == "La mairie a traité 4 demandes : 1 refusée, 3 acceptées."
     first, *others = alert.details.splitlines()
     assert first.startswith("Réservation refusée : Accueil du soir du mardi 24 novembre")
     assert first.endswith("Motif : Sortie scolaire ce jour-là")

@@ -33,6 +33,7 @@ from services.booking.places import check_place_for, describe, lock_booking, mon
 from services.booking.results import Outcome
 from services.booking.waiting_list import first_waiting, promote
 from services.calendar import day_status
+from services.formatting import plural
 
 APPROVE, REFUSE = "approve", "refuse"
 REQUESTS = frozenset(
@@ -189,8 +190,11 @@ def _alert_decisions(decisions: list[Decision], now: datetime) -> None:
         message, details = _decision_line(done[0]), []
     else:
         refused = sum(1 for d in done if d.refused)
-        counts = [f"{refused} refusée(s)" if refused else "", f"{len(done) - refused} acceptée(s)"]
-        said = ", ".join(c for c in counts if c and not c.startswith("0 "))
+        counts = [
+            plural(refused, "refusée", "refusées") if refused else "",
+            plural(len(done) - refused, "acceptée", "acceptées") if len(done) > refused else "",
+        ]
+        said = ", ".join(c for c in counts if c)
         message = f"La mairie a traité {len(done)} demandes : {said}."
         details = [_decision_line(d) for d in done]
     notifications.notify(
