@@ -257,6 +257,9 @@ def month_page(child: Child, first: date, now: datetime, notice: Notice | None =
     return page
 
 
+DAY_SLOT = "0000-00-00"  # stands for the day in URLs built once per activity
+
+
 @dataclass
 class _Line:
     """One activity of the month, with what each of its cells needs made once."""
@@ -308,9 +311,6 @@ class _Line:
             option=str(option.id) if option else "",
             reason="" if tap else f"{day_words(head.day)} : {cell.reason or 'pas de service'}",
         )
-
-
-DAY_SLOT = "0000-00-00"  # stands for the day in URLs built once per activity
 
 
 def _mondays(start: date, last: date) -> list[date]:
@@ -400,28 +400,8 @@ class NoticeView:
 
 
 def _place(page: MonthPage, notice: Notice, grid, child: Child) -> None:
-    """Put the notice above the week of its day, with what the day still allows."""
-    view = NoticeView(notice.message, notice.error)
-    for activity_month in grid.activities:
-        if activity_month.activity.code != notice.activity_code:
-            continue
-        cell = next((c for c in activity_month.cells if c.day == notice.day), None)
-        if cell is None:
-            break
-        undo = notice.undo if notice.undo and DayAction(notice.undo) in cell.actions else ""
-        view = NoticeView(
-            notice.message,
-            notice.error,
-            url_for(
-                "bookings.day",
-                child_id=child.id,
-                day=notice.day.isoformat(),
-                activity_code=notice.activity_code,
-            ),
-            undo,
-            notice.undo_option if undo else "",
-            notice.change and DayAction.CHANGE_OPTION in cell.actions,
-        )
+    """Put the notice above the week of its day (on top of the month for a weekend)."""
+    view = _notice_view(notice, grid, child)
     monday = notice.day - timedelta(days=notice.day.weekday())
     anchor = f"s-{monday}" if notice.day.weekday() < 5 else ""
     week = next((w for w in page.weeks if w.anchor == anchor), None)
@@ -429,6 +409,37 @@ def _place(page: MonthPage, notice: Notice, grid, child: Child) -> None:
         page.notice = view
     else:
         week.notice = view
+
+
+def _notice_view(notice: Notice, grid, child: Child) -> NoticeView:
+    """The notice with what its day still allows now: undo, another option."""
+    cell = next(
+        (
+            cell
+            for row in grid.activities
+            if row.activity.code == notice.activity_code
+            for cell in row.cells
+            if cell.day == notice.day
+        ),
+        None,
+    )
+    if cell is None:
+        return NoticeView(notice.message, notice.error)
+    undo = notice.undo if notice.undo and DayAction(notice.undo) in cell.actions else ""
+    href = url_for(
+        "bookings.day",
+        child_id=child.id,
+        day=notice.day.isoformat(),
+        activity_code=notice.activity_code,
+    )
+    return NoticeView(
+        notice.message,
+        notice.error,
+        href,
+        undo,
+        notice.undo_option if undo else "",
+        notice.change and DayAction.CHANGE_OPTION in cell.actions,
+    )
 
 
 # --- One day ----------------------------------------------------------------------------
@@ -755,10 +766,8 @@ def _day_line(names: dict, ref) -> str:
 def absence_summary(child: Child, declared: list) -> str:
     if not declared:
         return f"Aucune réservation de {child.first_name} à signaler sur ces jours."
-    return (
-        f"Absence de {child.first_name} signalée pour {len(declared)} réservation(s). "
-        "Le service des affaires scolaires est prévenu."
-    )
+    count = _count(len(declared), "réservation", "réservations")
+    return f"Absence de {child.first_name} signalée pour {count}. {SERVICE_TOLD}"
 
 
 # --- Template helpers -------------------------------------------------------------------
