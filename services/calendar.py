@@ -31,7 +31,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from vacances_scolaires_france import SchoolHolidayDates
 
 from extensions import db
@@ -110,6 +110,22 @@ def _no_class_reason(day: date) -> str:
     return f"Pas de classe le {WEEKDAYS_FR[day.weekday()]}"
 
 
+# Every page of the calendar runs these: built once, with parameters.
+_CLOSURES = (
+    select(Closure.school_id, Closure.starts_on, Closure.ends_on, Closure.reason)
+    .where(Closure.starts_on <= bindparam("end"), Closure.ends_on >= bindparam("start"))
+    .order_by(Closure.starts_on, Closure.id)
+)
+_SCHOOL_CLOSURES = _CLOSURES.where(
+    or_(Closure.school_id.is_(None), Closure.school_id.in_(bindparam("schools", expanding=True)))
+)
+_YEARS = (
+    select(SchoolYear.starts_on, SchoolYear.ends_on)
+    .where(SchoolYear.starts_on <= bindparam("end"), SchoolYear.ends_on >= bindparam("start"))
+    .order_by(SchoolYear.starts_on)
+)
+
+
 class Calendar:
     """Closures and school years of a date range, loaded once (two queries), then asked freely.
 
@@ -117,30 +133,24 @@ class Calendar:
     `days(school, start, end)` run no query for dates inside the loaded range.
     """
 
-    def __init__(self, start: date, end: date, closures: list[Closure], years: list[SchoolYear]):
+    def __init__(self, start: date, end: date, closures: list[Row], years: list[Row]):
         self.start, self.end = start, end
         self.closures = closures
         self.years = years
 
     @classmethod
     def load(cls, start: date, end: date, school_ids: Iterable[int] | None = None) -> Calendar:
-        """Closures overlapping [start, end] (for these schools and all) and the school years."""
-        closures = select(Closure).where(Closure.starts_on <= end, Closure.ends_on >= start)
-        if school_ids is not None:
-            closures = closures.where(
-                or_(Closure.school_id.is_(None), Closure.school_id.in_(list(school_ids)))
-            )
-        years = select(SchoolYear).where(SchoolYear.starts_on <= end, SchoolYear.ends_on >= start)
-        return cls(
-            start,
-            end,
-            list(db.session.scalars(closures.order_by(Closure.starts_on, Closure.id))),
-            list(db.session.scalars(years.order_by(SchoolYear.starts_on))),
-        )
+        """Closures overlapping [start, end] (for these schools and all) and the school years,
+        as plain rows (school_id, starts_on, ends_on, reason; starts_on, ends_on)."""
+        span = {"start": start, "end": end}
+        if school_ids is None:
+            closures = db.session.execute(_CLOSURES, span)
+        else:
+            closures = db.session.execute(_SCHOOL_CLOSURES, {**span, "schools": list(school_ids)})
+        return cls(start, end, list(closures), list(db.session.execute(_YEARS, span)))
 
-    def school_year(self, day: date) -> SchoolYear | None:
-        """The school year containing the day, if any."""
-        return next((y for y in self.years if y.starts_on <= day <= y.ends_on), None)
+    def in_school_year(self, day: date) -> bool:
+        return any(year.starts_on <= day <= year.ends_on for year in self.years)
 
     def closure_reason(self, school_id: int, day: date) -> str | None:
         """The reason of the first staff closure covering the day for this school."""
@@ -156,7 +166,7 @@ class Calendar:
         """Open or closed, with the reason of the first rule that closes it (module docstring)."""
         if not self.start <= day <= self.end:
             raise ValueError(f"{day} is outside the loaded range {self.start}..{self.end}")
-        if self.school_year(day) is None:
+        if not self.in_school_year(day):
             return CalendarDay(day, False, "Hors année scolaire")
         reason = self._closed_reason(school, day, weekdays or class_weekdays(school))
         return CalendarDay(day, reason is None, reason or "")

@@ -243,7 +243,7 @@ def test_the_day_page_and_the_tap_offer_exactly_what_the_service_allows(
         row = factories.booking(world.a, activity, day, status, option=activity.options[0])
         row.attendance = attendance
         db.session.commit()
-    grid = booking.month_grid([world.a.id], day.replace(day=1), NOW)[world.a.id]
+    grid = booking.month_grid([world.a], day.replace(day=1), NOW)[world.a.id]
     cells = next(r.cells for r in grid.activities if r.activity.id == activity.id)
     allowed = next(cell.actions for cell in cells if cell.day == day)
     assert {action.value for action in allowed} == expected

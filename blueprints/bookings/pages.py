@@ -235,7 +235,7 @@ def week_anchor(day: date) -> str:
 
 def month_page(child: Child, first: date, now: datetime, notice: Notice | None = None) -> MonthPage:
     """The child's month as weeks of Monday-Friday, one row of cells per activity."""
-    grid = booking.month_grid([child.id], first, now)[child.id]
+    grid = booking.month_grid([child], first, now)[child.id]
     today = paris_today(now)
     start, last = month_bounds(first)
     this_month = today.replace(day=1)
@@ -515,7 +515,7 @@ class DayDetail:
 
 
 def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> DayDetail:
-    grid = booking.month_grid([child.id], day.replace(day=1), now)[child.id]
+    grid = booking.month_grid([child], day.replace(day=1), now)[child.id]
     row = next((r for r in grid.activities if r.activity.id == activity.id), None)
     cell = next((c for c in row.cells if c.day == day), None) if row else None
     if cell is None:

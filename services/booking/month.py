@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
@@ -32,7 +32,7 @@ from services.booking.day_actions import (
     DayState,
     cell_status,
 )
-from services.booking.places import HOLDS_PLACE, bookings_by_key, checked_option
+from services.booking.places import HOLDS_PLACE, checked_option
 from services.calendar import Calendar, CalendarDay, DeadlineKind, month_bounds
 
 
@@ -75,55 +75,115 @@ class ChildMonth:
     activities: list[ActivityMonth]
 
 
-def month_grid(child_ids: Sequence[int], month: date, now: datetime) -> dict[int, ChildMonth]:
-    """The calendar page: per child (in `child_ids` order), per registered activity, per day.
+def month_grid(children: Sequence[Child], month: date, now: datetime) -> dict[int, ChildMonth]:
+    """The calendar page: per child (in the given order, their school loaded), per
+    registered activity, per day.
 
-    Runs a fixed number of queries (seven) whatever the number of children, activities and
-    bookings. A day is `closed` when the calendar closes it for the child's school or the
-    child has no accepted registration for its school year; `editable` says whether the
-    family can act on it now (book, withdraw, cancel, change) before the deadline.
+    Runs a fixed number of queries (six) whatever the number of children, activities and
+    bookings, reading plain columns where no entity is needed: the page is hot. A day is
+    `closed` when the calendar closes it for the child's school or the child has no
+    accepted registration for its school year.
     """
     first, last = month_bounds(month)
-    children = _children(child_ids)
-    calendar = Calendar.load(first, last, {child.school_id for child in children.values()})
-    registrations = _registrations(child_ids, first, last)
-    bookings = bookings_by_key(child_ids, None, first, last)
+    child_ids = [child.id for child in children]
+    calendar = Calendar.load(first, last, {child.school_id for child in children})
+    periods = _registered_periods(child_ids, first, last)
+    activities = _activities({activity_id for _, activity_id in periods})
+    bookings = _day_rows(child_ids, first, last)
     usual = usual_options(child_ids)
     days_of_school: dict[int, list[CalendarDay]] = {}
     grid: dict[int, ChildMonth] = {}
-    for child in (children[i] for i in child_ids if i in children):
+    for child in children:
         if child.school_id not in days_of_school:
             days_of_school[child.school_id] = calendar.days(child.school, first, last)
         days = days_of_school[child.school_id]
         rows = [
             ActivityMonth(
                 activity,
-                _cells(child.id, activity, years, days, bookings, now),
+                _cells(child.id, activity, periods[child.id, activity.id], days, bookings, now),
                 usual.get((child.id, activity.id), _default_option_id(activity)),
             )
-            for activity, years in _activities_of(registrations, child.id)
+            for activity in activities
+            if (child.id, activity.id) in periods
         ]
         grid[child.id] = ChildMonth(child, rows)
     return grid
 
 
+# The month page runs these on every view: built once, with parameters.
+_PERIODS = (
+    select(
+        Registration.child_id, Registration.activity_id, SchoolYear.starts_on, SchoolYear.ends_on
+    )
+    .join(Registration.school_year)
+    .where(
+        Registration.child_id.in_(bindparam("child_ids", expanding=True)),
+        Registration.status == RegistrationStatus.ACCEPTED,
+        SchoolYear.starts_on <= bindparam("last"),
+        SchoolYear.ends_on >= bindparam("first"),
+    )
+)
+_ACTIVITIES = (
+    select(Activity)
+    .where(Activity.id.in_(bindparam("ids", expanding=True)))
+    .options(joinedload(Activity.options))
+    .order_by(Activity.sort_order, Activity.name)
+)
+_DAY_ROWS = select(
+    Booking.child_id,
+    Booking.activity_id,
+    Booking.day,
+    Booking.status,
+    Booking.attendance,
+    Booking.option_id,
+    Booking.requested_option_id,
+).where(
+    Booking.child_id.in_(bindparam("child_ids", expanding=True)),
+    Booking.day >= bindparam("first"),
+    Booking.day <= bindparam("last"),
+)
+_USUAL_OPTIONS = (
+    select(
+        Booking.child_id,
+        Booking.activity_id,
+        Booking.option_id,
+        func.count(Booking.id),
+        func.max(Booking.day),
+    )
+    .where(
+        Booking.child_id.in_(bindparam("child_ids", expanding=True)),
+        Booking.option_id.is_not(None),
+        Booking.status.in_(list(HOLDS_PLACE)),
+    )
+    .group_by(Booking.child_id, Booking.activity_id, Booking.option_id)
+)
+
+
+def _registered_periods(child_ids, first: date, last: date) -> dict[tuple[int, int], list]:
+    """Per (child, activity), the school years (starts, ends) of accepted registrations."""
+    rows = db.session.execute(_PERIODS, {"child_ids": child_ids, "first": first, "last": last})
+    periods: dict[tuple[int, int], list] = defaultdict(list)
+    for child_id, activity_id, starts, ends in rows:
+        periods[child_id, activity_id].append((starts, ends))
+    return periods
+
+
+def _activities(ids: set[int]) -> list[Activity]:
+    """The activities in display order, their options loaded (one query)."""
+    if not ids:
+        return []
+    return list(db.session.scalars(_ACTIVITIES, {"ids": list(ids)}).unique())
+
+
+def _day_rows(child_ids, first: date, last: date) -> dict[tuple[int, int, date], Row]:
+    """The children's booking rows of the month, as plain rows by (child, activity, day)."""
+    rows = db.session.execute(_DAY_ROWS, {"child_ids": child_ids, "first": first, "last": last})
+    return {(row.child_id, row.activity_id, row.day): row for row in rows}
+
+
 def usual_options(child_ids: Sequence[int]) -> dict[tuple[int, int], int]:
     """Per (child, activity), the option booked most often (the latest on a tie), one query."""
-    rows = db.session.execute(
-        select(
-            Booking.child_id,
-            Booking.activity_id,
-            Booking.option_id,
-            func.count(Booking.id),
-            func.max(Booking.day),
-        )
-        .where(
-            Booking.child_id.in_(list(child_ids)),
-            Booking.option_id.is_not(None),
-            Booking.status.in_(list(HOLDS_PLACE)),
-        )
-        .group_by(Booking.child_id, Booking.activity_id, Booking.option_id)
-    )
+    rows = db.session.execute(_USUAL_OPTIONS, {"child_ids": list(child_ids)})
     best: dict[tuple[int, int], tuple[int, date, int]] = {}
     for child_id, activity_id, option_id, number, latest in rows:
         key = (child_id, activity_id)
@@ -137,62 +197,24 @@ def _default_option_id(activity: Activity) -> int | None:
     return default.id if default else None
 
 
-def _cells(child_id, activity, years, days, bookings, now) -> list[Cell]:
+def _cells(child_id, activity, periods, days, bookings, now) -> list[Cell]:
     return [
-        _cell(opening, years, bookings.get((child_id, activity.id, opening.day)), activity, now)
+        _cell(opening, periods, bookings.get((child_id, activity.id, opening.day)), activity, now)
         for opening in days
     ]
 
 
-def _children(child_ids: Sequence[int]) -> dict[int, Child]:
-    found = db.session.scalars(
-        select(Child).where(Child.id.in_(list(child_ids))).options(joinedload(Child.school))
-    )
-    return {child.id: child for child in found}
-
-
-def _registrations(child_ids: Sequence[int], first: date, last: date) -> list[Registration]:
-    """Accepted registrations overlapping the range, with activity, options and school year."""
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .join(Registration.school_year)
-            .where(
-                Registration.child_id.in_(list(child_ids)),
-                Registration.status == RegistrationStatus.ACCEPTED,
-                SchoolYear.starts_on <= last,
-                SchoolYear.ends_on >= first,
-            )
-            .options(
-                joinedload(Registration.school_year),
-                joinedload(Registration.activity).selectinload(Activity.options),
-            )
-        )
-    )
-
-
-def _activities_of(
-    registrations: list[Registration], child_id: int
-) -> list[tuple[Activity, list[SchoolYear]]]:
-    """The child's registered activities, in display order, with their school years."""
-    years: dict[Activity, list[SchoolYear]] = defaultdict(list)
-    for registration in registrations:
-        if registration.child_id == child_id:
-            years[registration.activity].append(registration.school_year)
-    return sorted(years.items(), key=lambda item: (item[0].sort_order, item[0].name))
-
-
 def _cell(
     opening: CalendarDay,
-    years: list[SchoolYear],
-    booking: Booking | None,
+    periods: list[tuple[date, date]],
+    booking: Row | None,
     activity: Activity,
     now: datetime,
 ) -> Cell:
     day = opening.day
     if not opening.is_open:
         return Cell(day, CellStatus.CLOSED, reason=opening.reason)
-    if not any(year.starts_on <= day <= year.ends_on for year in years):
+    if not any(starts <= day <= ends for starts, ends in periods):
         return Cell(day, CellStatus.CLOSED, reason="Non inscrit à cette prestation")
     status = cell_status(booking.status if booking else None)
     held = booking is not None and status != CellStatus.AVAILABLE
