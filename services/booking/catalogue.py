@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
 from models import Activity, ActivityOption, Child, Family
 
+# Every booking page runs it: built once, with a parameter.
+_CHILDREN = (
+    select(Child)
+    .where(Child.family_id == bindparam("family_id"))
+    .options(joinedload(Child.school))
+    .order_by(Child.birth_date, Child.id)
+)
+
 
 def children_of(family: Family) -> list[Child]:
     """The family's children, eldest first, with their school (one query)."""
-    return list(
-        db.session.scalars(
-            select(Child)
-            .where(Child.family_id == family.id)
-            .options(joinedload(Child.school))
-            .order_by(Child.birth_date, Child.id)
-        )
-    )
+    return list(db.session.scalars(_CHILDREN, {"family_id": family.id}))
 
 
 def activity_by_code(code: str) -> Activity | None:
