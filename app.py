@@ -7,10 +7,20 @@ import os
 import secrets
 from datetime import timedelta
 
-from flask import Flask, abort, current_app, g, has_request_context, render_template, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -86,6 +96,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_unread_alerts_on_flush(_session, _context) -> None:
+    _forget_unread_alerts()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_unread_alerts_on_write(state) -> None:
+    if not state.is_select:
+        _forget_unread_alerts()
+
+
+def _forget_unread_alerts() -> None:
+    """Once a request writes, the unread count read with its session check may be stale:
+    the navigation counts again (an alert added or marked read before the page renders)."""
+    if has_app_context():
+        user = g.get("_login_user")
+        if getattr(user, "unread_alerts", None) is not None:
+            user.unread_alerts = None
 
 
 class IdConverter(IntegerConverter):
@@ -241,7 +271,11 @@ def register_template_helpers(app: Flask) -> None:
 
         count = 0
         if has_request_context() and current_user.is_authenticated and not current_user.is_staff:
-            count = unread_count(current_user.family_id)
+            # Counted with the session check (services.accounts.load_session) unless this
+            # request has written since (_forget_unread_alerts).
+            count = getattr(current_user, "unread_alerts", None)
+            if count is None:
+                count = unread_count(current_user.family_id)
         return {
             "unread_alerts": count,
             "commune_name": app.config["COMMUNE_NAME"],

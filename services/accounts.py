@@ -15,13 +15,15 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
 from models import (
     AccountToken,
+    Alert,
     AuthSession,
+    Family,
     FamilyAccount,
     StaffRole,
     StaffUser,
@@ -205,31 +207,69 @@ class SessionLimits:
 
 
 def load_session(token: str, now: datetime, limits: SessionLimits) -> Account | None:
-    """The account behind a live session token, or None (revoked, expired, disabled)."""
-    row = db.session.scalar(
-        select(AuthSession)
-        .where(AuthSession.token_hash == _digest(token))
-        .options(
-            joinedload(AuthSession.family_account).joinedload(FamilyAccount.family),
-            joinedload(AuthSession.staff_user),
-        )
-    )
+    """The account behind a live session token, or None (revoked, expired, disabled).
+
+    One statement for a family: the session's columns, the account, its family and the
+    family's unread alerts (kept on the account as `unread_alerts`, see unread_alerts());
+    a staff session costs a second one for the staff user.
+    """
+    row = db.session.execute(_SESSION_QUERY, {"token_hash": _digest(token)}).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
-    account = row.staff_user or row.family_account
+    if row.staff_user_id is not None:
+        account = db.session.get(StaffUser, row.staff_user_id)
+    else:
+        account = row.FamilyAccount
+        # As a joinedload would: the family is there without a lazy load (and no change).
+        set_committed_value(account, "family", row.Family)
     expired = now - row.created_at > limits.absolute or (
         account.is_staff and now - row.last_seen_at > limits.staff_idle
     )
     if expired or not account.is_enabled:
-        row.revoked_at = now
-        db.session.commit()
+        _touch_session(row.id, revoked_at=now)
         return None
     # Written at most once a minute: a page view should not always cost a write.
     if now - row.last_seen_at > timedelta(minutes=1):
-        row.last_seen_at = now
-        db.session.commit()
+        _touch_session(row.id, last_seen_at=now)
     account.session_token = token
+    if not account.is_staff:
+        account.unread_alerts = row.unread
     return account
+
+
+def _session_query():
+    unread = (
+        select(func.count(Alert.id))
+        .where(Alert.family_id == FamilyAccount.family_id, Alert.read_at.is_(None))
+        .correlate(FamilyAccount)
+        .scalar_subquery()
+        .label("unread")
+    )
+    return (
+        select(
+            AuthSession.id,
+            AuthSession.created_at,
+            AuthSession.last_seen_at,
+            AuthSession.revoked_at,
+            AuthSession.staff_user_id,
+            FamilyAccount,
+            Family,
+            unread,
+        )
+        .outerjoin(FamilyAccount, FamilyAccount.id == AuthSession.family_account_id)
+        .outerjoin(Family, Family.id == FamilyAccount.family_id)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
+    )
+
+
+# Built once: the statement is the same for every request, only the token differs.
+_SESSION_QUERY = _session_query()
+
+
+def _touch_session(session_id: int, **values) -> None:
+    """Write the session row's revocation or last sign of life, and commit."""
+    db.session.execute(update(AuthSession).where(AuthSession.id == session_id).values(**values))
+    db.session.commit()
 
 
 def revoke_session(token: str | None, now: datetime) -> None:
