@@ -16,6 +16,7 @@ from flask import (
     has_request_context,
     render_template,
     request,
+    url_for,
 )
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
@@ -163,26 +164,34 @@ def _content_security_policy(nonce: str, is_admin: bool) -> str:
     )
 
 
+# Sent with every response, whatever it is.
+FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def register_security_headers(app: Flask) -> None:
-    @app.before_request
-    def _make_nonce() -> None:
-        g.csp_nonce = secrets.token_urlsafe(16)
+    # The nonce is drawn by the input guard's before_request (register_input_guard): one hook.
 
     @app.after_request
     def _headers(response):
-        nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
-        is_admin = request.path.startswith("/admin")
-        response.headers.setdefault(
-            "Content-Security-Policy", _content_security_policy(nonce, is_admin)
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        headers = response.headers
+        path = request.path
+        if "Content-Security-Policy" not in headers:
+            nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
+            headers["Content-Security-Policy"] = _content_security_policy(
+                nonce, path.startswith("/admin")
+            )
+        for name, value in FIXED_HEADERS:
+            headers[name] = value
         if app.config["APP_ENV"] == "production":
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if not request.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
+            headers[HSTS[0]] = HSTS[1]
+        if not path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -199,11 +208,16 @@ def register_input_guard(app: Flask) -> None:
             abort(404)
 
     @app.before_request
-    def _refuse_nul_characters() -> None:
-        """No text the portal stores holds a NUL (PostgreSQL refuses it): 400."""
-        fields = (*request.args.items(multi=True), *request.form.items(multi=True))
-        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
+    def _nonce_and_no_nul_characters() -> None:
+        """The page's CSP nonce; and no text the portal stores holds a NUL (PostgreSQL
+        refuses it): 400."""
+        g.csp_nonce = secrets.token_urlsafe(16)
+        if "\x00" in request.path or _has_nul(request.args) or _has_nul(request.form):
             abort(400)
+
+
+def _has_nul(fields) -> bool:
+    return bool(fields) and any("\x00" in k or "\x00" in v for k, v in fields.items(multi=True))
 
 
 ERROR_TITLES = {
@@ -251,7 +265,10 @@ PORTAL_SECTIONS = (
 
 
 def register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
     from services import formatting
+    from services.notifications import unread_count
 
     app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
     app.jinja_env.filters["money"] = formatting.money
@@ -263,23 +280,48 @@ def register_template_helpers(app: Flask) -> None:
         (endpoint, label) for endpoint, label in PORTAL_SECTIONS if endpoint in app.view_functions
     ]
 
+    links_by_root: dict[str, dict] = {}
+
+    def page_links() -> dict:
+        """The URLs base.html shows on every page: built once per script root, on which
+        alone they depend (a handful of roots at most; past 8, built for each page)."""
+        root = request.script_root
+        links = links_by_root.get(root)
+        if links is None:
+            links = {
+                "css": url_for("static", filename="css/portail.css"),
+                "favicon": url_for("static", filename="favicon.svg"),
+                "home": url_for("home.index"),
+                "logout": url_for("auth.logout"),
+                "account": url_for("account.index"),
+                # (url, label, its section as request.endpoint names it, is it ALERTES)
+                "sections": [
+                    (url_for(endpoint), label, endpoint.split(".")[0], endpoint == "alerts.index")
+                    for endpoint, label in sections
+                ],
+            }
+            if len(links_by_root) < 8:
+                links_by_root[root] = links
+        return links
+
     @app.context_processor
     def _portal_context():
-        from flask_login import current_user
-
-        from services.notifications import unread_count
-
+        context = {"commune_name": app.config["COMMUNE_NAME"], "portal_sections": sections}
+        if not has_request_context():
+            return context | {"unread_alerts": 0, "signed_in_family": False}
+        user = current_user._get_current_object()
+        family = user.is_authenticated and not user.is_staff
         count = 0
-        if has_request_context() and current_user.is_authenticated and not current_user.is_staff:
+        if family:
             # Counted with the session check (services.accounts.load_session) unless this
             # request has written since (_forget_unread_alerts).
-            count = getattr(current_user, "unread_alerts", None)
+            count = getattr(user, "unread_alerts", None)
             if count is None:
-                count = unread_count(current_user.family_id)
-        return {
+                count = unread_count(user.family_id)
+        return context | {
             "unread_alerts": count,
-            "commune_name": app.config["COMMUNE_NAME"],
-            "portal_sections": sections,
+            "signed_in_family": family,
+            "links": page_links(),
         }
 
 
