@@ -143,9 +143,14 @@ def fetch(opener, url: str, data: dict | None = None) -> tuple[int, dict, bytes]
         return error.code, dict(error.headers), error.read()
 
 
+AGENT = "portail-bench/1"
+
+
 def sign_in(base: str, username: str, password: str) -> tuple[object, http.cookiejar.CookieJar]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    # the same agent as wrk's: Flask-Login ties the session to it, as a browser keeps one
+    opener.addheaders = [("User-Agent", AGENT)]
     status, _, html = fetch(opener, f"{base}/login")
     match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html)
     if status != 200 or not match:
@@ -225,7 +230,7 @@ def check_month_load(result: WrkResult, page_bytes: int, url: str, cookie: str) 
 def probe(url: str, cookie: str) -> tuple[int, str | None]:
     """One request with exactly the Cookie header that wrk sends."""
     opener = urllib.request.build_opener(NoRedirect)
-    opener.addheaders = [("Cookie", cookie)]
+    opener.addheaders = [("Cookie", cookie), ("User-Agent", AGENT)]
     status, headers, _ = fetch(opener, url)
     return status, headers.get("Location")
 
@@ -263,8 +268,10 @@ def wait_for_pinned_clocks(server: Server, timeout: float = 30) -> None:
 def measure(args, month_page: str, hello_page: str, cookie: str, check) -> dict:
     rates: dict[str, list[float]] = {"month": [], "hello": []}
     loads = {
-        "month": lambda seconds: run_wrk(month_page, seconds, [f"Cookie: {cookie}"]),
-        "hello": lambda seconds: run_wrk(hello_page, seconds, []),
+        "month": lambda seconds: run_wrk(
+            month_page, seconds, [f"Cookie: {cookie}", f"User-Agent: {AGENT}"]
+        ),
+        "hello": lambda seconds: run_wrk(hello_page, seconds, [f"User-Agent: {AGENT}"]),
     }
     for name, load in loads.items():
         check[name](load(args.warmup))  # workers import, compile templates, fill caches
