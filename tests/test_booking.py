@@ -781,3 +781,15 @@ def test_a_refused_option_change_says_the_booking_stands(world):
     assert message.startswith(
         "Changement de formule refusé, la réservation d'origine est maintenue"
     )
+
+
+def test_cancelling_many_days_leaves_a_closed_day_as_the_day_page_does(world):
+    factories.booking(world.a, world.canteen, DAY)
+    factories.booking(world.a, world.canteen, DAY + timedelta(days=1))
+    factories.closure(DAY, DAY, "Grève", where=world.school)
+    (plan,) = svc.cancel_many(
+        [world.a], [world.canteen], DAY, DAY + timedelta(1), (4, 5), NOW, False
+    )
+    assert [(r.day, r.reason) for r in plan.closed] == [(DAY, "Grève")]
+    assert [b.day for b in plan.bookings] == [DAY + timedelta(days=1)]
+    assert status_of(world.a, world.canteen) == BookingStatus.REGISTERED

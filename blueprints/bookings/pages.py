@@ -751,6 +751,7 @@ def _cancel_groups(plan, group) -> list[DayGroup | None]:
             "jours après le délai d'annulation",
             "warn",
         ),
+        group(plan.closed, "jour sans service, rien à annuler", "jours sans service", "info"),
     ]
 
 

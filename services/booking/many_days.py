@@ -230,12 +230,17 @@ def _plan_cancels(children, activity, days, now, lock: bool = False):
     existing = bookings_by_key(
         [child.id for child in children], activity.id, days[0], days[-1], lock=lock
     )
+    calendar = Calendar.load(days[0], days[-1], {child.school_id for child in children})
+    school_of = {child.id: child.school for child in children}
     targets = []
     for (child_id, _, day), booking in sorted(existing.items(), key=lambda item: item[0]):
         if day not in wanted or booking.status not in CANCELLABLE:
             continue
         ref = DayRef(child_id, day)
-        if is_editable(activity, day, now, DeadlineKind.CANCEL):
+        opening = calendar.day(school_of[child_id], day)
+        if not opening.is_open:  # a closed day offers nothing, as on the day page
+            plan.closed.append(DayRef(child_id, day, opening.reason))
+        elif is_editable(activity, day, now, DeadlineKind.CANCEL):
             plan.to_cancel.append(ref)
             targets.append(booking)
         else:

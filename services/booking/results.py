@@ -72,6 +72,7 @@ class CancelPlan:
     activity: Activity
     to_cancel: list[DayRef] = field(default_factory=list)
     past_deadline: list[DayRef] = field(default_factory=list)
+    closed: list[DayRef] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
     promoted: list[Booking] = field(default_factory=list)
     confirmed: bool = False
