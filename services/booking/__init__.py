@@ -26,8 +26,9 @@ Rules:
 - capacity per school, activity and day is never exceeded (places); waiting requests are
   served first come, first served (waiting_list).
 
-Locks are always taken in the same order (the family's own booking rows, then the Capacity
-row, then the waiting rows), so concurrent requests queue instead of deadlocking.
+Locks are always taken in the same order (the Capacity rows, in id order, then the family's
+own booking rows, then the waiting rows), so concurrent requests queue instead of
+deadlocking (places.lock_capacities).
 """
 
 from services.booking.day_actions import CellStatus, DayAction, DayState

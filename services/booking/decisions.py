@@ -29,7 +29,13 @@ from services.booking.errors import (
     InvalidTransition,
     transactional,
 )
-from services.booking.places import check_place_for, describe, lock_booking, month_link
+from services.booking.places import (
+    check_place_for,
+    describe,
+    lock_booking,
+    lock_capacities,
+    month_link,
+)
 from services.booking.results import Outcome
 from services.booking.waiting_list import first_waiting, promote
 from services.calendar import day_status
@@ -102,6 +108,7 @@ def decide(
 
 @transactional
 def _decide_for_family(decisions: list[Decision], now: datetime, journal) -> None:
+    lock_capacities((d.booking.school_id, d.booking.activity_id) for d in decisions)
     for decision in decisions:
         _decide_one(decision, now, journal)
     _alert_decisions(decisions, now)

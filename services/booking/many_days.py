@@ -39,6 +39,7 @@ from services.booking.places import (
     check_period,
     checked_option,
     counts_by_day,
+    lock_capacities,
     places_of,
     write_booking,
 )
@@ -109,8 +110,7 @@ def _checked_choices(choices: Sequence[Choice]) -> list[Choice]:
 
 def _plan_all(children, choices, days, now, lock: bool):
     """One plan per activity, each day to book given the status it gets (or will get), and
-    the children's rows of the period (locked when `lock`: the family's rows first, then
-    the capacities, the order every transition takes)."""
+    the children's rows of the period (locked when `lock`, after the capacities)."""
     if not days:
         return [BookingPlan(activity, option) for activity, option in choices], {}
     child_ids = [child.id for child in children]
@@ -201,7 +201,8 @@ def _with_status(ref: DayRef, status: BookingStatus) -> DayRef:
 
 @transactional
 def _confirm_bookings(children, choices, days, now) -> list[BookingPlan]:
-    """Lock the children's rows then the capacities, re-plan, and book every bookable day."""
+    """Lock the capacities then the children's rows, re-plan, and book every bookable day."""
+    lock_capacities((c.school_id, activity.id) for c in children for activity, _ in choices)
     plans, existing = _plan_all(children, choices, days, now, lock=True)
     if not days:
         return plans
@@ -250,6 +251,7 @@ def _plan_cancels(children, activity, days, now, lock: bool = False):
 
 @transactional
 def _confirm_cancels(children, activities, days, now) -> list[CancelPlan]:
+    lock_capacities((child.school_id, activity.id) for child in children for activity in activities)
     plans = [_confirm_cancel(children, activity, days, now) for activity in activities]
     if days:
         by_id = {child.id: child for child in children}

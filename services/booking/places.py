@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from extensions import db
 from models import (
@@ -166,6 +166,22 @@ def write_booking(
 
 
 # --- Places -----------------------------------------------------------------------------
+
+
+def lock_capacities(pairs: Iterable[tuple[int, int]]) -> None:
+    """Lock the Capacity rows of these (school, activity) pairs, in id order, FIRST in any
+    transaction that may take or free places: booking rows are locked only after them, so a
+    cancellation promoting the waiting rows of a family and that family booking more days
+    queue one behind the other instead of deadlocking."""
+    pairs = set(pairs)
+    if not pairs:
+        return
+    db.session.execute(
+        select(Capacity.id)
+        .where(tuple_(Capacity.school_id, Capacity.activity_id).in_(sorted(pairs)))
+        .order_by(Capacity.id)
+        .with_for_update()
+    ).all()
 
 
 def lock_places(school_id: int, activity_id: int) -> int | None:

@@ -38,6 +38,7 @@ from services.booking.places import (
     check_period,
     check_registered,
     checked_option,
+    lock_capacities,
     lock_day_booking,
     new_booking_status,
     write_booking,
@@ -61,7 +62,12 @@ def day_state(child: Child, activity: Activity, day: date, booking: Booking | No
 
 
 def _locked_day(child: Child, activity: Activity, day: date, action: DayAction, now: datetime):
-    """The day's row, locked, once `action` is allowed on it (its refusal raised otherwise)."""
+    """The day's row, locked, once `action` is allowed on it (its refusal raised otherwise).
+
+    The capacity is locked before the row (places.lock_capacities) when the action can take
+    or free a place."""
+    if action in (DayAction.BOOK, DayAction.CANCEL):
+        lock_capacities([(child.school_id, activity.id)])
     booking = lock_day_booking(child.id, activity.id, day)
     refusal = day_state(child, activity, day, booking).refusal(action, now)
     if refusal is not None:
