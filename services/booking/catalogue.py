@@ -3,8 +3,6 @@ their options. Reads only, each in one query."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -40,14 +38,6 @@ def activities_with_options() -> list[Activity]:
             .options(selectinload(Activity.options))
         )
     )
-
-
-def options_by_activity() -> dict[int, list[ActivityOption]]:
-    """Every activity's options, in one query."""
-    grouped: dict[int, list[ActivityOption]] = defaultdict(list)
-    for option in db.session.scalars(select(ActivityOption).order_by(ActivityOption.id)):
-        grouped[option.activity_id].append(option)
-    return grouped
 
 
 def choices_by_ids(values: list[str]) -> list[tuple[Activity, ActivityOption | None]]:

@@ -42,9 +42,6 @@ from services.calendar import day_status
 from services.formatting import plural
 
 APPROVE, REFUSE = "approve", "refuse"
-REQUESTS = frozenset(
-    {BookingStatus.PENDING, BookingStatus.CHANGE_REQUESTED, BookingStatus.CANCEL_REQUESTED}
-)
 # journal(booking, decision) is called before a decision and returns what to call after it,
 # in the same transaction: the back office journals each decision that way.
 Journal = Callable[[Booking, str], Callable[[], None]]
