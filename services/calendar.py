@@ -34,7 +34,7 @@ import holidays
 from sqlalchemy import Row, bindparam, or_, select
 from vacances_scolaires_france import SchoolHolidayDates
 
-from extensions import db
+from extensions import read_rows
 from models import Activity, Closure, School, SchoolYear
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,9 @@ _YEARS = (
     .where(SchoolYear.starts_on <= bindparam("end"), SchoolYear.ends_on >= bindparam("start"))
     .order_by(SchoolYear.starts_on)
 )
+# What Calendar.load reads for some schools (parameters start, end, schools): a key of
+# the month page's cache aggregates the same statements (services.booking.month.month_key).
+SCHOOL_CALENDAR_STATEMENTS = (_SCHOOL_CLOSURES, _YEARS)
 
 
 class Calendar:
@@ -144,10 +147,10 @@ class Calendar:
         as plain rows (school_id, starts_on, ends_on, reason; starts_on, ends_on)."""
         span = {"start": start, "end": end}
         if school_ids is None:
-            closures = db.session.execute(_CLOSURES, span)
+            closures = read_rows(_CLOSURES, span)
         else:
-            closures = db.session.execute(_SCHOOL_CLOSURES, {**span, "schools": list(school_ids)})
-        return cls(start, end, list(closures), list(db.session.execute(_YEARS, span)))
+            closures = read_rows(_SCHOOL_CLOSURES, {**span, "schools": list(school_ids)})
+        return cls(start, end, list(closures), list(read_rows(_YEARS, span)))
 
     def in_school_year(self, day: date) -> bool:
         return any(year.starts_on <= day <= year.ends_on for year in self.years)

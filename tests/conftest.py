@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 import clock
 from app import create_app
+from blueprints.bookings.rendered import WEEKS
 from extensions import db
 from tests import factories
 
@@ -105,6 +106,14 @@ def _clock_runs_again():
     """A test that pinned the clock leaves it running for the next one."""
     yield
     clock.pin(None)
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_month_weeks():
+    """Each test starts with the month page's cache empty, so its query counts do not
+    depend on which test ran before (identical data in two tests would share entries,
+    rightly: the key is the data)."""
+    WEEKS.clear()
 
 
 @pytest.fixture

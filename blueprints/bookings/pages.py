@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 
-from flask import url_for
+from flask import render_template, url_for
+from markupsafe import Markup, escape
 
 from blueprints.bookings.forms import ABSENCE_REASONS
+from blueprints.bookings.rendered import WEEKS
 from models import Activity, ActivityOption, Attendance, BookingStatus, Child, ValidationMode
 from services import booking
 from services.booking import Cell, CellStatus, DayAction
@@ -32,6 +34,7 @@ SCHOOL_WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the grid's columns
 # Whom a family calls when the portal can no longer do what they need (no number configured).
 SERVICE = "le service des affaires scolaires de la mairie"
 SERVICE_TOLD = "Le service des affaires scolaires est prévenu."
+CSRF_STAND_IN = "\x00csrf\x00"  # stands for the CSRF token in the month's kept weeks
 NOTICE_ANCHOR = "resultat"  # the id of the message shown beside the day an action concerns
 
 
@@ -209,15 +212,20 @@ class Week:
 
 @dataclass
 class MonthPage:
+    """The month page: its frame (the month, the links around it) and its weeks, as a model
+    (`weeks`) and, for the route, rendered (`weeks_html`, see month_view)."""
+
     first: date
     previous: date
     next: date
     label: str
-    weeks: list[Week]
-    has_activities: bool
     this_month: date
     this_week: str  # the anchor of the week that holds today (or the next school day)
+    weeks: list[Week] = field(default_factory=list)
+    has_activities: bool = False
     notice: NoticeView | None = None  # a message about a day the page does not show
+    weeks_html: Markup = Markup("")
+    stable_until: datetime | None = None  # see services.booking.ChildMonth
 
     def anchor(self, month: date) -> str:
         """'#s-…' on links to the current month, so it opens at the current week."""
@@ -233,28 +241,68 @@ def week_anchor(day: date) -> str:
     return f"s-{monday}"
 
 
-def month_page(child: Child, first: date, now: datetime, notice: Notice | None = None) -> MonthPage:
+@lru_cache(maxsize=256)
+def month_words(first: date) -> str:
+    """« Décembre 2026 », kept like day_words."""
+    return date_fr(first, "MMMM y").capitalize()
+
+
+def month_view(
+    child: Child, first: date, now: datetime, notice: Notice | None, token: str
+) -> MonthPage:
+    """The month page as the route serves it, its weeks rendered by
+    templates/bookings/_weeks.html, or taken from rendered.WEEKS when the same rows were
+    rendered before and nothing has changed with time since (a page with a notice is
+    always rendered: the notice is shown once).
+
+    The weeks are kept with a stand-in for the CSRF token, which changes every second,
+    and given this request's token when served."""
+    key = booking.month_key(child, first)
+    html = WEEKS.get(key, now) if notice is None else None
+    if html is None:
+        page = month_page(child, first, now, notice)
+        html = render_template("bookings/_weeks.html", child=child, page=page, token=CSRF_STAND_IN)
+        if notice is None:
+            WEEKS.put(key, html, now, page.stable_until)
+    else:
+        page = _frame(first, now)
+    weeks = html.replace(CSRF_STAND_IN, str(escape(token)))
+    page.weeks_html = Markup(weeks)  # noqa: S704 (escaped by the template, autoescape is on)
+    return page
+
+
+def month_page(
+    child: Child,
+    first: date,
+    now: datetime,
+    notice: Notice | None = None,
+) -> MonthPage:
     """The child's month as weeks of Monday-Friday, one row of cells per activity."""
     grid = booking.month_grid([child], first, now)[child.id]
+    page = _frame(first, now)
     today = paris_today(now)
     start, last = month_bounds(first)
-    this_month = today.replace(day=1)
-    this_week = week_anchor(today)
     lines = [_Line.of(child, activity_month) for activity_month in grid.activities]
-    weeks = [_week(monday, start, last, today, lines) for monday in _mondays(start, last)]
-    page = MonthPage(
-        first=start,
-        previous=(start - timedelta(days=1)).replace(day=1),
-        next=last + timedelta(days=1),
-        label=date_fr(start, "MMMM y").capitalize(),
-        weeks=weeks,
-        has_activities=bool(lines),
-        this_month=this_month,
-        this_week=this_week,
-    )
+    page.weeks = [_week(monday, start, last, today, lines) for monday in _mondays(start, last)]
+    page.has_activities = bool(lines)
+    page.stable_until = grid.stable_until
     if notice is not None:
         _place(page, notice, grid, child)
     return page
+
+
+def _frame(first: date, now: datetime) -> MonthPage:
+    """The month and the links around it, without its weeks."""
+    start, last = month_bounds(first)
+    today = paris_today(now)
+    return MonthPage(
+        first=start,
+        previous=(start - timedelta(days=1)).replace(day=1),
+        next=last + timedelta(days=1),
+        label=month_words(start),
+        this_month=today.replace(day=1),
+        this_week=week_anchor(today),
+    )
 
 
 DAY_SLOT = "0000-00-00"  # stands for the day in URLs built once per activity

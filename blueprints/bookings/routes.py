@@ -73,9 +73,10 @@ def month(child_id: int, month: str):
     children = children_of(family)
     child = child_of_current_family(child_id, children)
     first = _month(month)
-    page = pages.month_page(child, first, utcnow(), _notice_for(child.id, first))
+    token = generate_csrf()
+    page = pages.month_view(child, first, utcnow(), _notice_for(child.id, first), token)
     return render_template(
-        "bookings/month.html", children=children, child=child, page=page, token=generate_csrf()
+        "bookings/month.html", children=children, child=child, page=page, token=token
     )
 
 

@@ -51,7 +51,13 @@ from services.booking.errors import (
     transactional,
 )
 from services.booking.many_days import book_many, cancel_many
-from services.booking.month import ActivityMonth, Cell, ChildMonth, month_grid
+from services.booking.month import (
+    ActivityMonth,
+    Cell,
+    ChildMonth,
+    month_grid,
+    month_key,
+)
 from services.booking.places import (
     ACTIVE,
     HOLDS_PLACE,
@@ -116,6 +122,7 @@ __all__ = [
     "lock_day_booking",
     "mark_absence_justified",
     "month_grid",
+    "month_key",
     "promote_waiting_list",
     "refuse",
     "serve_waiting_lists",

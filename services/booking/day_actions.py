@@ -85,6 +85,11 @@ class DayState:
     def before(self, kind: DeadlineKind, now: datetime) -> bool:
         return now < self._deadlines[kind]
 
+    def deadlines(self) -> list[datetime]:
+        """Every deadline of the day: with midnight in Paris, the only moments at which what
+        the rules allow for it changes with time alone."""
+        return list(self._deadlines.values())
+
     @cached_property
     def _deadlines(self) -> dict[DeadlineKind, datetime]:
         # every action asks for them: computed once per day state

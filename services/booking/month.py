@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, ScalarSelect, bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload
 
-from extensions import db
+from extensions import db, json_rows, read_rows
 from models import (
     Activity,
+    ActivityOption,
     Attendance,
     Booking,
     Child,
@@ -33,7 +34,15 @@ from services.booking.day_actions import (
     cell_status,
 )
 from services.booking.places import HOLDS_PLACE, checked_option
-from services.calendar import Calendar, CalendarDay, DeadlineKind, month_bounds
+from services.calendar import (
+    PARIS,
+    SCHOOL_CALENDAR_STATEMENTS,
+    Calendar,
+    CalendarDay,
+    DeadlineKind,
+    month_bounds,
+    paris_today,
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,13 @@ class ActivityMonth:
 
 @dataclass
 class ChildMonth:
+    """`stable_until` (naive UTC): the first moment the grid may change with time alone (a
+    deadline of one of its days, or midnight in Paris); until then, with the same rows, it
+    stays the same."""
+
     child: Child
     activities: list[ActivityMonth]
+    stable_until: datetime | None = None
 
 
 def month_grid(children: Sequence[Child], month: date, now: datetime) -> dict[int, ChildMonth]:
@@ -84,30 +98,90 @@ def month_grid(children: Sequence[Child], month: date, now: datetime) -> dict[in
     `closed` when the calendar closes it for the child's school or the child has no
     accepted registration for its school year.
     """
+    return build_grid(children, load_month(children, month), now)
+
+
+@dataclass(frozen=True)
+class MonthSource:
+    """Everything the month grid of these children reads from the database (load_month):
+    the grid is a function of it and of the time (build_grid)."""
+
+    first: date
+    last: date
+    calendar: Calendar
+    periods: dict[tuple[int, int], list]
+    activities: list[Activity]
+    bookings: dict[tuple[int, int, date], Row]
+    usual: dict[tuple[int, int], int]
+
+
+def load_month(children: Sequence[Child], month: date) -> MonthSource:
+    """The month's rows for these children: six queries whatever the data."""
     first, last = month_bounds(month)
     child_ids = [child.id for child in children]
-    calendar = Calendar.load(first, last, {child.school_id for child in children})
     periods = _registered_periods(child_ids, first, last)
-    activities = _activities({activity_id for _, activity_id in periods})
-    bookings = _day_rows(child_ids, first, last)
-    usual = usual_options(child_ids)
+    return MonthSource(
+        first,
+        last,
+        Calendar.load(first, last, {child.school_id for child in children}),
+        periods,
+        _activities({activity_id for _, activity_id in periods}),
+        _day_rows(child_ids, first, last),
+        usual_options(child_ids),
+    )
+
+
+def month_key(child: Child, month: date) -> tuple:
+    """Everything the child's grid of the month is made of, read in one statement: the rows
+    load_month's queries read (the same statements, each aggregated by the database into
+    one JSON text), with the child and its school (loaded).
+
+    Equal keys give the same grid at the same moment, and a change to any row the grid
+    reads changes the key: the month page keeps its rendered weeks under it
+    (blueprints/bookings/rendered.py)."""
+    first, last = month_bounds(month)
+    params = {"child_ids": [child.id], "first": first, "last": last}
+    calendar = {"start": first, "end": last, "schools": [child.school_id]}
+    texts = read_rows(_KEY, {**params, **calendar}).one()
+    return (_columns(child), _columns(child.school), first, *texts)
+
+
+def _columns(entity) -> tuple:
+    """An entity's column values, in mapper order."""
+    return tuple(getattr(entity, column.key) for column in inspect(entity).mapper.column_attrs)
+
+
+def build_grid(
+    children: Sequence[Child], source: MonthSource, now: datetime
+) -> dict[int, ChildMonth]:
+    """The grid of each child from the loaded rows, as of `now` (no query)."""
     days_of_school: dict[int, list[CalendarDay]] = {}
     grid: dict[int, ChildMonth] = {}
     for child in children:
         if child.school_id not in days_of_school:
-            days_of_school[child.school_id] = calendar.days(child.school, first, last)
+            days_of_school[child.school_id] = source.calendar.days(
+                child.school, source.first, source.last
+            )
         days = days_of_school[child.school_id]
+        moments: list[datetime] = [_next_paris_midnight(now)]
         rows = [
             ActivityMonth(
                 activity,
-                _cells(child.id, activity, periods[child.id, activity.id], days, bookings, now),
-                usual.get((child.id, activity.id), _default_option_id(activity)),
+                _cells(child.id, activity, source, days, now, moments),
+                source.usual.get((child.id, activity.id), _default_option_id(activity)),
             )
-            for activity in activities
-            if (child.id, activity.id) in periods
+            for activity in source.activities
+            if (child.id, activity.id) in source.periods
         ]
-        grid[child.id] = ChildMonth(child, rows)
+        grid[child.id] = ChildMonth(child, rows, min(moments))
     return grid
+
+
+def _next_paris_midnight(now: datetime) -> datetime:
+    """The next start of a Paris day (naive UTC): "today" and the absences it allows move."""
+    tomorrow = paris_today(now) + timedelta(days=1)
+    local = datetime.combine(tomorrow, time(0), tzinfo=PARIS)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 # The month page runs these on every view: built once, with parameters.
@@ -158,10 +232,37 @@ _USUAL_OPTIONS = (
     .group_by(Booking.child_id, Booking.activity_id, Booking.option_id)
 )
 
+# Every column of the registered activities and of their options: what _ACTIVITIES loads.
+_CATALOGUE = (
+    select(Activity.__table__, ActivityOption.__table__)
+    .outerjoin(ActivityOption.__table__, ActivityOption.activity_id == Activity.id)
+    .where(Activity.id.in_(select(_PERIODS.subquery().c.activity_id)))
+    .order_by(Activity.id, ActivityOption.id)
+)
+
+
+def _aggregated(statement) -> ScalarSelect:
+    rows = statement.subquery()
+    return select(json_rows(*rows.c)).select_from(rows).scalar_subquery()
+
+
+_KEY = select(
+    *(
+        _aggregated(statement)
+        for statement in (
+            _PERIODS,
+            _CATALOGUE,
+            _DAY_ROWS,
+            _USUAL_OPTIONS,
+            *SCHOOL_CALENDAR_STATEMENTS,
+        )
+    )
+)
+
 
 def _registered_periods(child_ids, first: date, last: date) -> dict[tuple[int, int], list]:
     """Per (child, activity), the school years (starts, ends) of accepted registrations."""
-    rows = db.session.execute(_PERIODS, {"child_ids": child_ids, "first": first, "last": last})
+    rows = read_rows(_PERIODS, {"child_ids": child_ids, "first": first, "last": last})
     periods: dict[tuple[int, int], list] = defaultdict(list)
     for child_id, activity_id, starts, ends in rows:
         periods[child_id, activity_id].append((starts, ends))
@@ -177,13 +278,13 @@ def _activities(ids: set[int]) -> list[Activity]:
 
 def _day_rows(child_ids, first: date, last: date) -> dict[tuple[int, int, date], Row]:
     """The children's booking rows of the month, as plain rows by (child, activity, day)."""
-    rows = db.session.execute(_DAY_ROWS, {"child_ids": child_ids, "first": first, "last": last})
+    rows = read_rows(_DAY_ROWS, {"child_ids": child_ids, "first": first, "last": last})
     return {(row.child_id, row.activity_id, row.day): row for row in rows}
 
 
 def usual_options(child_ids: Sequence[int]) -> dict[tuple[int, int], int]:
     """Per (child, activity), the option booked most often (the latest on a tie), one query."""
-    rows = db.session.execute(_USUAL_OPTIONS, {"child_ids": list(child_ids)})
+    rows = read_rows(_USUAL_OPTIONS, {"child_ids": list(child_ids)})
     best: dict[tuple[int, int], tuple[int, date, int]] = {}
     for child_id, activity_id, option_id, number, latest in rows:
         key = (child_id, activity_id)
@@ -197,11 +298,17 @@ def _default_option_id(activity: Activity) -> int | None:
     return default.id if default else None
 
 
-def _cells(child_id, activity, periods, days, bookings, now) -> list[Cell]:
-    return [
-        _cell(opening, periods, bookings.get((child_id, activity.id, opening.day)), activity, now)
-        for opening in days
-    ]
+def _cells(child_id, activity, source, days, now, moments: list[datetime]) -> list[Cell]:
+    """The activity's cells; adds to `moments` every deadline still to come among them."""
+    periods = source.periods[child_id, activity.id]
+    cells = []
+    for opening in days:
+        booking = source.bookings.get((child_id, activity.id, opening.day))
+        cell, state = _cell(opening, periods, booking, activity, now)
+        if state is not None:
+            moments += [moment for moment in state.deadlines() if moment > now]
+        cells.append(cell)
+    return cells
 
 
 def _cell(
@@ -210,19 +317,20 @@ def _cell(
     booking: Row | None,
     activity: Activity,
     now: datetime,
-) -> Cell:
+) -> tuple[Cell, DayState | None]:
+    """The cell, and the state that decided its actions (None for a closed day)."""
     day = opening.day
     if not opening.is_open:
-        return Cell(day, CellStatus.CLOSED, reason=opening.reason)
+        return Cell(day, CellStatus.CLOSED, reason=opening.reason), None
     if not any(starts <= day <= ends for starts, ends in periods):
-        return Cell(day, CellStatus.CLOSED, reason="Non inscrit à cette prestation")
+        return Cell(day, CellStatus.CLOSED, reason="Non inscrit à cette prestation"), None
     status = cell_status(booking.status if booking else None)
     held = booking is not None and status != CellStatus.AVAILABLE
     state = DayState(
         activity, day, status, booking.attendance if held else None, len(activity.options)
     )
     actions = state.allowed_actions(now)
-    return Cell(
+    cell = Cell(
         day,
         status,
         actions,
@@ -231,6 +339,7 @@ def _cell(
         option_id=booking.option_id if held else None,
         requested_option_id=booking.requested_option_id if held else None,
     )
+    return cell, state
 
 
 def _until(state: DayState, actions: frozenset[DayAction]) -> datetime | None:
