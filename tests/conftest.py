@@ -109,8 +109,8 @@ def _clock_runs_again():
 
 
 @pytest.fixture(autouse=True)
-def _no_kept_month_weeks():
-    """Each test starts with the month page's cache empty, so its query counts do not
+def _no_kept_month_pages():
+    """Each test starts with the month page's cache empty, so that its query counts do not
     depend on which test ran before (identical data in two tests would share entries,
     rightly: the key is the data)."""
     WEEKS.clear()

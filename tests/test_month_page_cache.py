@@ -1,8 +1,8 @@
-"""The month page keeps its rendered weeks (blueprints/bookings/rendered.py) and never shows
-them stale: whatever a family or the staff change, and whenever a deadline or midnight
+"""The month page keeps its rendered content (blueprints/bookings/rendered.py) and never shows
+it stale: whatever a family or the staff change, and whenever a deadline or midnight
 passes, the page served is the page rendered from scratch.
 
-The oracle of every test here: the page served (from the kept weeks when the key matches)
+The oracle of every test here: the page served (from the kept content when the key matches)
 equals the page rendered with the cache emptied, CSRF tokens aside (a token is re-signed
 every second).
 """
@@ -135,6 +135,12 @@ def rename_child(world):
     db.session.commit()
 
 
+def rename_sibling(world):
+    """The children switcher names the siblings."""
+    world.b.first_name = world.b.first_name + "e"
+    db.session.commit()
+
+
 def change_class_days(world):
     school = world.school
     school.class_weekdays = "1,2,3,4,5" if school.class_weekdays != "1,2,3,4,5" else "1,2,4,5"
@@ -171,6 +177,7 @@ CHANGES = [
     move_deadline,
     end_registration,
     rename_child,
+    rename_sibling,
     change_class_days,
     shorten_school_year,
     usual_option_elsewhere,

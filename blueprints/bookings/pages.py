@@ -212,8 +212,7 @@ class Week:
 
 @dataclass
 class MonthPage:
-    """The month page: its frame (the month, the links around it) and its weeks, as a model
-    (`weeks`) and, for the route, rendered (`weeks_html`, see month_view)."""
+    """The month page: the month, the links around it, and its weeks."""
 
     first: date
     previous: date
@@ -224,7 +223,6 @@ class MonthPage:
     weeks: list[Week] = field(default_factory=list)
     has_activities: bool = False
     notice: NoticeView | None = None  # a message about a day the page does not show
-    weeks_html: Markup = Markup("")
     stable_until: datetime | None = None  # see services.booking.ChildMonth
 
     def anchor(self, month: date) -> str:
@@ -248,61 +246,53 @@ def month_words(first: date) -> str:
 
 
 def month_view(
-    child: Child, first: date, now: datetime, notice: Notice | None, token: str
-) -> MonthPage:
-    """The month page as the route serves it, its weeks rendered by
-    templates/bookings/_weeks.html, or taken from rendered.WEEKS when the same rows were
-    rendered before and nothing has changed with time since (a page with a notice is
-    always rendered: the notice is shown once).
-
-    The weeks are kept with a stand-in for the CSRF token, which changes every second,
-    and given this request's token when served."""
-    key = booking.month_key(child, first)
-    html = WEEKS.get(key, now) if notice is None else None
-    if html is None:
-        page = month_page(child, first, now, notice)
-        html = render_template("bookings/_weeks.html", child=child, page=page, token=CSRF_STAND_IN)
-        if notice is None:
-            WEEKS.put(key, html, now, page.stable_until)
-    else:
-        page = _frame(first, now)
-    weeks = html.replace(CSRF_STAND_IN, str(escape(token)))
-    page.weeks_html = Markup(weeks)  # noqa: S704 (escaped by the template, autoescape is on)
-    return page
-
-
-def month_page(
+    children: list[Child],
     child: Child,
     first: date,
     now: datetime,
-    notice: Notice | None = None,
-) -> MonthPage:
+    notice: Notice | None,
+    token: str,
+) -> Markup:
+    """The month page's content as the route serves it, rendered by
+    templates/bookings/_month.html, or taken from rendered.WEEKS when the same rows were
+    rendered before and nothing has changed with time since (a page with a notice is
+    always rendered: the notice is shown once).
+
+    The content is kept with a stand-in for the CSRF token, which changes every second,
+    and given this request's token when served."""
+    key = (booking.month_key(child, first), tuple((c.id, c.first_name) for c in children))
+    html = WEEKS.get(key, now) if notice is None else None
+    if html is None:
+        page = month_page(child, first, now, notice)
+        html = render_template(
+            "bookings/_month.html", children=children, child=child, page=page, token=CSRF_STAND_IN
+        )
+        if notice is None:
+            WEEKS.put(key, html, now, page.stable_until)
+    content = html.replace(CSRF_STAND_IN, str(escape(token)))
+    return Markup(content)  # noqa: S704 (escaped by the template, autoescape is on)
+
+
+def month_page(child: Child, first: date, now: datetime, notice: Notice | None = None) -> MonthPage:
     """The child's month as weeks of Monday-Friday, one row of cells per activity."""
     grid = booking.month_grid([child], first, now)[child.id]
-    page = _frame(first, now)
     today = paris_today(now)
     start, last = month_bounds(first)
     lines = [_Line.of(child, activity_month) for activity_month in grid.activities]
-    page.weeks = [_week(monday, start, last, today, lines) for monday in _mondays(start, last)]
-    page.has_activities = bool(lines)
-    page.stable_until = grid.stable_until
-    if notice is not None:
-        _place(page, notice, grid, child)
-    return page
-
-
-def _frame(first: date, now: datetime) -> MonthPage:
-    """The month and the links around it, without its weeks."""
-    start, last = month_bounds(first)
-    today = paris_today(now)
-    return MonthPage(
+    page = MonthPage(
         first=start,
         previous=(start - timedelta(days=1)).replace(day=1),
         next=last + timedelta(days=1),
         label=month_words(start),
         this_month=today.replace(day=1),
         this_week=week_anchor(today),
+        weeks=[_week(monday, start, last, today, lines) for monday in _mondays(start, last)],
+        has_activities=bool(lines),
+        stable_until=grid.stable_until,
     )
+    if notice is not None:
+        _place(page, notice, grid, child)
+    return page
 
 
 DAY_SLOT = "0000-00-00"  # stands for the day in URLs built once per activity

@@ -1,13 +1,14 @@
-"""The month page's weeks as rendered HTML, kept by each worker while nothing they show can
+"""The month page's content as rendered HTML, kept by each worker while nothing it shows can
 have changed: the month page is the portal's busiest, and a family comes back to it after
 every other page.
 
-The key holds everything the weeks are made of: the rows the page loads anyway
-(services.booking.MonthSource.key: the child's bookings and registrations, the calendar,
-the activities and their options, the school). A
-booking, a closure or a renamed option makes another key, so an entry never shows stale
-data. Time is the only other input: an entry serves from the moment it was rendered until
-the grid's `stable_until` (the next deadline of one of its days, or midnight in Paris).
+The key holds everything the content is made of (blueprints.bookings.pages.month_view):
+the rows the grid reads (services.booking.month_key: the child's bookings and
+registrations, the calendar, the activities and their options, the child and the school,
+read in one statement) and the children's names. A booking, a closure or a renamed option
+makes another key, so an entry never shows stale data. Time is the only other input: an
+entry serves from the moment it was rendered until the grid's `stable_until` (the next
+deadline of one of its days, or midnight in Paris).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class _Entry:
 
 
 class RenderedWeeks:
-    """A least-recently-used map of rendered weeks, each valid over [since, until)."""
+    """A least-recently-used map of rendered pages, each valid over [since, until)."""
 
     def __init__(self, size: int):
         self._size = size

@@ -74,9 +74,10 @@ def month(child_id: int, month: str):
     child = child_of_current_family(child_id, children)
     first = _month(month)
     token = generate_csrf()
-    page = pages.month_view(child, first, utcnow(), _notice_for(child.id, first), token)
+    notice = _notice_for(child.id, first)
+    content = pages.month_view(children, child, first, utcnow(), notice, token)
     return render_template(
-        "bookings/month.html", children=children, child=child, page=page, token=token
+        "bookings/month.html", child=child, label=pages.month_words(first), content=content
     )
 
 
