@@ -174,6 +174,17 @@ class StaffModelView(StaffAccessMixin, ModelView):
     def get_export_value(self, model, name):
         return csv_safe(super().get_export_value(model, name))
 
+    def _export_csv(self, return_url):
+        """The whole CSV written before the view returns.
+
+        Flask-Admin streams the rows after the view has returned, once the request's
+        database session is closed: a relation not loaded yet (a family's guardians) then
+        fails after the 200 and the download stops short. Its rows are in memory already.
+        """
+        response = super()._export_csv(return_url)
+        response.make_sequence()
+        return response
+
     def on_model_change(self, form, model, is_created) -> None:
         audit.record_change(current_user, model, is_created, request.remote_addr)
 
