@@ -83,7 +83,7 @@ class ProductionConfig(Config):
 
     @staticmethod
     def validate(config: dict) -> None:
-        """Fail fast: no default secret, no simulator, no debug in production."""
+        """Fail fast: no default secret, no simulator, no debug, no per-process limiter store."""
         if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
             raise RuntimeError("SECRET_KEY must be set in production.")
         if not config["MOLLIE_API_KEY"].startswith("live_") and not config[
@@ -94,6 +94,18 @@ class ProductionConfig(Config):
             raise RuntimeError("The Mollie simulator cannot be used in production.")
         if config.get("DEBUG"):
             raise RuntimeError("DEBUG must be off in production.")
+        if _in_memory(config.get("RATELIMIT_STORAGE_URI")):
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI must be a shared store in production "
+                "(redis://host:6379/0): in memory, each gunicorn worker counts sign-in "
+                "attempts alone and the limits multiply by the number of workers."
+            )
+
+
+def _in_memory(storage_uri: str | None) -> bool:
+    """Flask-Limiter's default store, in one process's memory (empty means it too)."""
+    uri = (storage_uri or "").strip().lower()
+    return not uri or uri.startswith("memory://")
 
 
 def config_for(env: str | None) -> type[Config]:

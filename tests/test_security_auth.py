@@ -467,6 +467,7 @@ def test_production_sends_hsts_and_has_debug_off(monkeypatch, tmp_path):
             "APP_ENV": "production",
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "MOLLIE_API_KEY": "live_exampleexampleexample",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",  # not reached by a GET
             "UPLOAD_FOLDER": str(tmp_path),
         }
     )
