@@ -61,8 +61,10 @@ def request_email_change(
     """Queue the confirmation link to the new address, and commit; the normalized address."""
     address = normalize_address(new_email)
     check_address(address)
-    if not accounts.check_password(account, password):
-        raise EmailChangeRejected("Le mot de passe actuel est incorrect.", field="password")
+    try:
+        accounts.confirm_current_password(account, password, now)
+    except accounts.PasswordRejected as refused:
+        raise EmailChangeRejected(str(refused), field="password") from refused
     if address.lower() == (account.email or "").strip().lower():
         raise EmailChangeRejected("C'est déjà l'adresse email de votre compte.")
     accounts.expire_tokens(account, TokenPurpose.EMAIL_CHANGE, now)

@@ -29,6 +29,7 @@ from models import (
     StaffUser,
     TokenPurpose,
 )
+from services.formatting import deadline_fr
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +153,22 @@ def authenticate(username: str, password: str, now: datetime) -> Account | None:
     return account
 
 
-def check_password(account: Account, password: str) -> bool:
-    """True if `password` is the account's current one (re-authentication before a change)."""
-    return bool(account.password_hash) and _verify(account.password_hash, password)
+def confirm_current_password(account: Account, password: str, now: datetime) -> None:
+    """Re-authentication before a change: PasswordRejected unless `password` is the current one.
+
+    A guess here is a guess at sign-in: a failure counts toward the same lockout (committed
+    before raising), and while the account is locked the password is not even checked.
+    """
+    if account.locked_until and account.locked_until > now:
+        raise PasswordRejected(
+            "Trop d'essais avec un mot de passe incorrect : par sécurité, il ne sera pas "
+            f"vérifié avant {deadline_fr(account.locked_until)}. Réessayez ensuite, ou "
+            "déconnectez-vous et utilisez « Mot de passe oublié »."
+        )
+    if not account.password_hash or not _verify(account.password_hash, password):
+        _record_failure(account, now)
+        db.session.commit()
+        raise PasswordRejected("Le mot de passe actuel est incorrect.")
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -172,7 +186,8 @@ def _record_failure(account: Account, now: datetime) -> None:
         account.locked_until = now + min(FIRST_LOCK * (2**extra), MAX_LOCK)
         log.warning(
             "account locked: kind=%s id=%s failures=%s until=%s",
-            type(account).__name__,
+            # Not type(account): from a form, the account is Flask-Login's proxy.
+            "StaffUser" if account.is_staff else "FamilyAccount",
             account.id,
             account.failed_logins,
             account.locked_until.isoformat(),
@@ -295,8 +310,7 @@ def revoke_sessions(account: Account, now: datetime, keep_token: str | None = No
 def change_password(account: Account, current: str, new: str, now: datetime) -> None:
     """Check the current password, set the new one, end the other sessions (not this one);
     commit."""
-    if not account.password_hash or not _verify(account.password_hash, current):
-        raise PasswordRejected("Le mot de passe actuel est incorrect.")
+    confirm_current_password(account, current, now)
     set_password(account, new, now, keep_token=account.session_token)
     db.session.commit()
 
