@@ -56,6 +56,16 @@ def purge_spent_credentials(now: datetime, dry_run: bool) -> str:
     return f"{tokens} lien(s) et {sessions} session(s) supprimé(s)"
 
 
+def purge_sent_emails(now: datetime, dry_run: bool) -> str:
+    """Delete the emails sent or given up more than PURGE_AFTER_DAYS ago (mail.purge_sent)."""
+    cutoff = now - timedelta(days=current_app.config["PURGE_AFTER_DAYS"])
+    count = mail.purge_sent(cutoff, dry_run)
+    if dry_run:
+        return f"{count} email(s) envoyé(s) ou abandonné(s) à supprimer, rien supprimé"
+    db.session.commit()
+    return f"{count} email(s) envoyé(s) ou abandonné(s) supprimé(s)"
+
+
 def serve_waiting_lists(now: datetime, dry_run: bool) -> str:
     """Hand the free places of automatic activities to their waiting lists, in order."""
     if dry_run:
@@ -80,6 +90,7 @@ JOBS: list[tuple[str, Job]] = [
     ("waiting-lists", serve_waiting_lists),
     ("expired-documents", expire_documents),
     ("purge-credentials", purge_spent_credentials),
+    ("purge-outbox", purge_sent_emails),
 ]
 
 

@@ -25,6 +25,12 @@ commits, the row is sent again once its lease expires. The other order (mark sen
 send) would lose the message instead; for a reset link or an alert, a rare duplicate is the
 lesser harm. A crash between 1 and 2 only delays the message by the lease.
 
+At rest (SECURITY 31): a body may hold a reset, invitation or address-change link, which
+must work until the message is delivered, retries included. So the bodies are emptied in
+the very UPDATE that marks the row sent (or given up): no copy of the database holds a
+working link of a delivered message. The purge job deletes the rows sent or given up more
+than PURGE_AFTER_DAYS ago (`purge_sent`).
+
 Without MAIL_SERVER (development, tests) the console transport prints one line per message
 and marks it sent; in production an empty MAIL_SERVER sends nothing and raises. Logs carry
 outbox ids and addresses only: never a body, which may hold a link token (SECURITY 31).
@@ -45,7 +51,7 @@ from typing import Protocol
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from extensions import db
 from models import OutboxEmail, utcnow
@@ -60,6 +66,8 @@ SEND_LEASE = timedelta(minutes=15)
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=6)
 BATCH_SIZE = 500
+# A delivered (or given up) row keeps its address and subject, never its bodies' links.
+EMPTIED_BODIES = {"body_text": "", "body_html": ""}
 
 
 class MailNotConfigured(RuntimeError):
@@ -357,7 +365,9 @@ def _deliver(rows: list[_Queued], now: datetime, transport: Transport, report: S
         return
     ids = [row.id for row in claimed]
     db.session.execute(
-        update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(sent_at=now, last_error="")
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(ids))
+        .values(sent_at=now, last_error="", **EMPTIED_BODIES)
     )
     db.session.commit()
     report.emails += 1
@@ -391,10 +401,12 @@ def _record_failure(
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     detail = f"{type(error).__name__}: {error}"[:ERROR_MAX]
     for row in rows:
+        # A message that will never go out has no reason to keep its link.
+        emptied = EMPTIED_BODIES if row.attempts >= max_attempts else {}
         db.session.execute(
             update(OutboxEmail)
             .where(OutboxEmail.id == row.id)
-            .values(next_attempt_at=now + retry_delay(row.attempts), last_error=detail)
+            .values(next_attempt_at=now + retry_delay(row.attempts), last_error=detail, **emptied)
         )
     db.session.commit()
     ids = [row.id for row in rows]
@@ -415,6 +427,27 @@ def _record_failure(
             ids,
             rows[0].to_address,
         )
+
+
+def purge_sent(cutoff: datetime, dry_run: bool = False) -> int:
+    """Delete the rows sent, or given up, before `cutoff` (the caller commits); how many.
+
+    Also empties the bodies of rows sent before bodies were emptied at delivery.
+    """
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    finished = OutboxEmail.sent_at.is_not(None) | (OutboxEmail.attempts >= max_attempts)
+    old = (OutboxEmail.sent_at < cutoff) | (
+        OutboxEmail.sent_at.is_(None) & (OutboxEmail.created_at < cutoff)
+    )
+    if dry_run:
+        return db.session.scalar(select(func.count(OutboxEmail.id)).where(finished, old))
+    deleted = db.session.execute(delete(OutboxEmail).where(finished, old)).rowcount
+    db.session.execute(
+        update(OutboxEmail)
+        .where(finished, (OutboxEmail.body_text != "") | (OutboxEmail.body_html != ""))
+        .values(**EMPTIED_BODIES)
+    )
+    return deleted
 
 
 def retry_delay(attempts: int) -> timedelta:
