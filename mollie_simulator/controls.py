@@ -61,7 +61,7 @@ def set_mode() -> Response:
     if "webhooksSent" in given:
         sim.set_webhooks_sent(bool(given["webhooksSent"]))
     if "apiDelaySeconds" in given:
-        sim.set_api_delay(float(given["apiDelaySeconds"]))
+        sim.set_api_delay(delay_seconds(given["apiDelaySeconds"]))
     return jsonify(
         apiDown=sim.api_down,
         webhooksSent=sim.webhooks_sent,
@@ -74,3 +74,9 @@ def webhook_calls() -> Response:
     with simulator().lock:
         calls = [asdict(call) for call in simulator().webhook_calls]
     return jsonify({"calls": calls})
+
+
+def delay_seconds(given: object) -> float:
+    if isinstance(given, bool) or not isinstance(given, int | float) or not 0 <= given <= 60:
+        raise ApiError(422, "apiDelaySeconds must be a number from 0 to 60.", "apiDelaySeconds")
+    return float(given)

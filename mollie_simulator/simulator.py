@@ -29,7 +29,7 @@ from mollie_simulator.payments import (
     Refund,
     new_id,
 )
-from mollie_simulator.webhooks import WebhookCall, post_webhook, post_webhooks_at_once
+from mollie_simulator.webhooks import Poster, WebhookCall, post_webhook, post_webhooks_at_once
 
 EXPIRY = timedelta(minutes=15)
 CHARGEBACK_REASON = {"code": "MD06", "description": "Disputed authorized transaction"}
@@ -47,12 +47,16 @@ class MollieSimulator:
         api_keys: tuple[str, ...] = ("test_simulator",),
         clock: Callable[[], datetime] = utc_now,
         webhook_timeout: float = 2.0,
+        post: Poster = post_webhook,
     ) -> None:
+        """post: how a webhook goes out; an app test served by Flask's test client (no
+        port) passes one that calls it, instead of a real HTTP POST."""
         if not api_keys or any(not key.startswith("test_") for key in api_keys):
             raise ValueError("The Mollie simulator only accepts test_ API keys.")
         self.api_keys = frozenset(api_keys)
         self.clock = clock
         self.webhook_timeout = webhook_timeout
+        self.post = post
         # test controls: see set_api_down, set_webhooks_sent, set_api_delay
         self.api_down = False
         self.webhooks_sent = True
@@ -159,9 +163,9 @@ class MollieSimulator:
         if url is None:
             return []
         if times == 1:
-            calls = [post_webhook(url, payment_id, self.webhook_timeout)]
+            calls = [self.post(url, payment_id, self.webhook_timeout)]
         else:
-            calls = post_webhooks_at_once(url, payment_id, times, self.webhook_timeout)
+            calls = post_webhooks_at_once(self.post, url, payment_id, times, self.webhook_timeout)
         with self.lock:
             self.webhook_calls.extend(calls)
         return calls

@@ -10,6 +10,7 @@ import logging
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -47,14 +48,19 @@ def post_webhook(url: str, payment_id: str, timeout: float) -> WebhookCall:
         return WebhookCall(payment_id, url, None, str(error))
 
 
-def post_webhooks_at_once(url: str, payment_id: str, times: int, timeout: float):
+Poster = Callable[[str, str, float], WebhookCall]
+
+
+def post_webhooks_at_once(
+    post: Poster, url: str, payment_id: str, times: int, timeout: float
+) -> list[WebhookCall]:
     """The same webhook `times` times, released together, as Mollie's retries can collide."""
     start = threading.Barrier(times)
     calls: list[WebhookCall] = []
 
     def call() -> None:
         start.wait()
-        calls.append(post_webhook(url, payment_id, timeout))
+        calls.append(post(url, payment_id, timeout))
 
     threads = [threading.Thread(target=call, daemon=True) for _ in range(times)]
     for thread in threads:

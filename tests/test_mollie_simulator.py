@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -29,6 +29,7 @@ from mollie.api.error import (
 )
 
 from mollie_simulator import MollieSimulator, start_simulator
+from mollie_simulator.webhooks import WebhookCall
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "test_simulator"
@@ -199,6 +200,36 @@ def test_a_new_payment_has_mollies_shape(mollie, running, receiver):
     assert payment["_links"]["self"]["href"] == f"{running.url}/v2/payments/{payment.id}"
 
 
+def test_one_idempotency_key_sent_five_times_at_once_gives_one_payment(running, receiver):
+    """A double click on "Payer" that reaches the API twice at the same moment."""
+    start, ids = threading.Barrier(5), []
+
+    def create() -> None:
+        mollie = client_for(running.url, KEY)
+        start.wait()
+        ids.append(mollie.payments.create(payment_data(receiver.url), idempotency_key="k").id)
+
+    threads = [threading.Thread(target=create) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 5 and len(set(ids)) == 1
+
+
+def test_times_come_from_the_simulators_clock(receiver):
+    moments = iter([datetime(2026, 11, 30, 8, 0), datetime(2026, 11, 30, 8, 3, 7)])
+    simulator = MollieSimulator(clock=lambda: next(moments).replace(tzinfo=UTC))
+    with start_simulator(simulator) as running:
+        mollie = client_for(running.url, "test_simulator")
+        payment = mollie.payments.create(payment_data(receiver.url))
+        simulator.choose(payment.id, "paid")
+        paid = mollie.payments.get(payment.id)
+    assert payment.created_at == "2026-11-30T08:00:00+00:00"
+    assert payment.expires_at == "2026-11-30T08:15:00+00:00"
+    assert paid.paid_at == "2026-11-30T08:03:07+00:00"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -226,6 +257,12 @@ def test_an_unknown_payment_is_not_found(mollie, running):
     assert missing.value.status == 404
     status, _, page = browser_request(f"{running.url}/checkout/tr_Unknown123")
     assert status == 404 and "Paiement introuvable" in page
+
+
+def test_a_route_the_simulator_lacks_is_not_found_in_mollies_shape(mollie):
+    with pytest.raises(NotFoundError) as missing:
+        mollie.refunds.list()
+    assert missing.value.status == 404
 
 
 def test_an_open_payment_can_be_canceled_once(mollie, receiver):
@@ -308,6 +345,23 @@ def test_webhooks_never_sent_until_a_test_sends_one(mollie, simulator, receiver)
     assert receiver.bodies == []
     [call] = simulator.send_webhook(payment.id)
     assert call.status_code == 200 and receiver.bodies == [f"id={payment.id}"]
+
+
+def test_webhooks_can_go_out_through_another_poster(receiver):
+    """An app test without a port hands the webhook to Flask's test client this way."""
+    posted = []
+
+    def post(url: str, payment_id: str, timeout: float) -> WebhookCall:
+        posted.append((url, payment_id))
+        return WebhookCall(payment_id, url, 200)
+
+    with start_simulator(MollieSimulator(post=post)) as running:
+        mollie = client_for(running.url, "test_simulator")
+        payment = mollie.payments.create(payment_data("http://portail.test/webhooks/mollie"))
+        browser_request(payment.checkout_url, "POST", {"status": "paid"})
+        running.simulator.send_webhook(payment.id, times=2)
+    assert posted == [("http://portail.test/webhooks/mollie", payment.id)] * 3
+    assert receiver.bodies == []
 
 
 def test_the_webhook_can_come_five_times_at_once(mollie, simulator, receiver):
@@ -449,6 +503,8 @@ def test_the_http_controls_drive_the_same_simulator(mollie, running, receiver):
         mollie.payments.get(payment.id)
     post_json(f"{controls}/mode", {"apiDown": False})
     assert mollie.payments.get(payment.id).amount_chargedback["value"] == "1.00"
+    status, refused = post_json(f"{controls}/mode", {"apiDelaySeconds": "long"})
+    assert (status, refused["field"]) == (422, "apiDelaySeconds")
 
 
 def test_the_command_serves_a_simulator_on_its_own(receiver):
