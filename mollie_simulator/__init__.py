@@ -24,11 +24,11 @@ def create_simulator(
     """The simulator's WSGI app over `simulator` (a fresh one by default).
 
     public_url: the address written in `_links` (checkout, self) when the one the client
-    used is not the one a browser should use; it must end with a slash.
+    used is not the one a browser should use.
     """
     app = Flask(__name__)
     app.extensions["mollie_simulator"] = simulator or MollieSimulator()
-    app.config["MOLLIE_SIMULATOR_PUBLIC_URL"] = public_url
+    app.config["MOLLIE_SIMULATOR_PUBLIC_URL"] = public_url.rstrip("/") + "/" if public_url else None
     app.register_blueprint(api.bp)
     app.register_blueprint(checkout.bp)
     app.register_blueprint(controls.bp)

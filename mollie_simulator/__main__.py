@@ -17,7 +17,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--api-key", action="append", help="accepted test_ key (repeatable; test_simulator)"
     )
-    parser.add_argument("--public-url", help="address written in links, ending with /")
+    parser.add_argument("--public-url", help="address written in links (checkout, self)")
     return parser.parse_args(argv)
 
 

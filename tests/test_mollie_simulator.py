@@ -509,12 +509,14 @@ def test_the_http_controls_drive_the_same_simulator(mollie, running, receiver):
 
 def test_the_command_serves_a_simulator_on_its_own(receiver):
     command = [sys.executable, "-m", "mollie_simulator", "--port", "0", "--api-key", "test_cli"]
+    command += ["--public-url", "http://localhost:8765"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         banner = process.stdout.readline()
         endpoint = re.search(r"MOLLIE_API_ENDPOINT=(\S+)", banner).group(1)
         payment = client_for(endpoint, "test_cli").payments.create(payment_data(receiver.url))
-        assert payment.checkout_url.startswith(f"{endpoint}/checkout/tr_")
+        assert payment.checkout_url == f"http://localhost:8765/checkout/{payment.id}"
+        assert client_for(endpoint, "test_cli").payments.get(payment.id).id == payment.id
     finally:
         process.terminate()
         process.wait(timeout=10)
