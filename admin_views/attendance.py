@@ -81,7 +81,8 @@ def absence_decision(form: Mapping) -> tuple[str, list[int]]:
     decision, _, row = form.get("decision", "").partition(":")
     if decision not in ABSENCE_DECISIONS:
         abort(400)
-    return decision, [int(row)] if row.isdigit() else selected_ids(form)
+    booking_id = parse_id(row)
+    return decision, [booking_id] if booking_id else selected_ids(form)
 
 
 class AbsencesView(StaffAccessMixin, BaseView):

@@ -6,6 +6,7 @@ role, CSV cells safe from formula injection, and an audit event for every change
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -15,6 +16,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms.validators import ValidationError
 
 from admin_views.fields import (
@@ -23,6 +25,7 @@ from admin_views.fields import (
     LIST_FORMATTERS,
     StaffFilterConverter,
     StaffModelConverter,
+    row_id,
 )
 from admin_views.labels import COLUMN_LABELS
 from extensions import db
@@ -45,6 +48,15 @@ SECRET_COLUMNS = frozenset(
 )
 # A spreadsheet runs a cell starting with one of these as a formula (SECURITY.md check 15).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Past every list's end (50 million rows), and a page number whose OFFSET a query can hold.
+LAST_PAGE = 1_000_000
+DATABASE_REFUSED = (
+    "La modification n'a pas été enregistrée : une valeur ne respecte pas les règles "
+    "(montant positif, dates dans l'ordre, valeur déjà utilisée…). Vérifiez le formulaire."
+)
+BAD_SELECTION = "Sélection invalide : rechargez la liste et recommencez."
+
+log = logging.getLogger(__name__)
 
 
 def is_staff(roles: tuple[StaffRole, ...] = (StaffRole.ADMIN, StaffRole.AGENT)) -> bool:
@@ -158,6 +170,32 @@ class StaffModelView(StaffAccessMixin, ModelView):
         if is_admin():
             return SECRET_COLUMNS
         return SECRET_COLUMNS | audit.SENSITIVE_FIELDS
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), LAST_PAGE)
+        return args
+
+    def get_one(self, id):
+        """None (Flask-Admin says the row does not exist) for an id no row can have."""
+        return super().get_one(id) if row_id(id) is not None else None
+
+    def handle_action(self, return_view=None):
+        if any(row_id(value) is None for value in request.form.getlist("rowid")):
+            flash(BAD_SELECTION, "error")
+            return redirect(url_for(".index_view"))
+        return super().handle_action(return_view)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """A change the database refused: a French message; neither its SQL on the screen
+        nor its values (names, addresses) in the log."""
+        if isinstance(exc, SQLAlchemyError):
+            db.session.rollback()
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            log.warning("the database refused a change in %s (%s)", self.endpoint, cause)
+            flash(DATABASE_REFUSED, "error")
+            return True
+        return super().handle_view_exception(exc)
 
     def create_form(self, obj=None):
         return self._without_hidden(super().create_form(obj))

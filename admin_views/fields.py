@@ -11,11 +11,23 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters, typefmt
 from flask_admin.model.form import converts
 from wtforms import StringField
+from wtforms.validators import NumberRange
 
 from services import formatting
 from vocabulary import enum_choices, enum_label
 
 CENT = Decimal("0.01")
+# The largest value of an integer column (PostgreSQL): a larger id, count or amount in cents
+# would make the query itself fail (a 500), so it is refused before.
+LARGEST_INTEGER = 2**31 - 1
+
+
+def row_id(value: str | None) -> int | None:
+    """A row id typed in a URL or a form, or None when no row can have it."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= LARGEST_INTEGER else None
 
 
 def money_cell(_view, _context, model, name) -> str:
@@ -102,6 +114,9 @@ class MoneyField(StringField):
             euros = Decimal(text.replace(",", "."))
         except InvalidOperation:
             euros = Decimal("NaN")
+        # Checked before quantize(), which fails on a number of more than 28 digits (1e30).
+        if euros.is_finite() and abs(euros * 100) > LARGEST_INTEGER:
+            raise ValueError("Montant trop élevé.")
         if not euros.is_finite() or euros != euros.quantize(CENT):
             raise ValueError("Montant invalide : écrivez par exemple 12,50.")
         self.data = int(euros * 100)
@@ -125,11 +140,55 @@ class StaffModelConverter(AdminModelConverter):
         field.kwargs["coerce"] = _enum_value
         return field
 
+    @converts("Integer")
+    def handle_integer_types(self, column, field_args, **extra):
+        """Counts, days and quotients are never negative, and fit their column."""
+        if not any(isinstance(v, NumberRange) for v in field_args["validators"]):
+            field_args["validators"].append(NumberRange(0, LARGEST_INTEGER, INTEGER_RANGE))
+        return super().handle_integer_types(column, field_args, **extra)
+
+
+INTEGER_RANGE = "Nombre entier compris entre %(min)s et %(max)s."
+
+
+def _in_range(filter_class):
+    """`filter_class` refusing a number no integer column holds (the query would fail)."""
+
+    class InRange(filter_class):
+        def clean(self, value):
+            cleaned = super().clean(value)
+            numbers = cleaned if isinstance(cleaned, list) else [cleaned]
+            if any(abs(number) > LARGEST_INTEGER for number in numbers):
+                raise ValueError(value)
+            return cleaned
+
+    return InRange
+
+
+def _one_of_options(filter_class):
+    """`filter_class` refusing a value that is none of its options (an unknown status)."""
+
+    class OneOfOptions(filter_class):
+        def clean(self, value):
+            if value not in dict(self.options or ()):
+                raise ValueError(value)
+            return super().clean(value)
+
+    return OneOfOptions
+
 
 class StaffFilterConverter(sqla_filters.FilterConverter):
     """Enum filters by stored value with French options (Flask-Admin looks members up by name)."""
 
-    enum = (sqla_filters.FilterEqual, sqla_filters.FilterNotEqual)
+    enum = tuple(
+        _one_of_options(flt) for flt in (sqla_filters.FilterEqual, sqla_filters.FilterNotEqual)
+    )
+    int_filters = tuple(
+        _in_range(flt)
+        if issubclass(flt, (filters.BaseIntFilter, filters.BaseIntListFilter))
+        else flt
+        for flt in sqla_filters.FilterConverter.int_filters
+    )
 
     @filters.convert("enum")
     def conv_enum(self, column, name, options=None, **kwargs):

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from admin_views.base import StaffAccessMixin
+from admin_views.fields import row_id
 from extensions import db
 from models import Activity, Booking, BookingStatus, Child, Family, School, utcnow
 from services import audit
@@ -27,6 +28,8 @@ from vocabulary import REQUEST_KINDS, enum_label, label
 
 CATEGORY = "Réservations"
 PAGE_SIZE = 50
+# The days a back-office page can be about: the day after and before exist, and can be shown.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 # The decision form's values, and how a done decision is counted in French.
 DECISIONS = {
     "approve": ("demande acceptée", "demandes acceptées"),
@@ -53,18 +56,20 @@ def describe(booking: Booking) -> str:
 
 def parse_date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day and FIRST_DAY <= day <= LAST_DAY else None
 
 
 def parse_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return row_id(value)
 
 
 def selected_ids(form: Mapping) -> list[int]:
     """The checked rows' ids (`ids` checkboxes), in order, without duplicates."""
-    return list(dict.fromkeys(int(v) for v in form.getlist("ids") if v.isdigit()))
+    ids = (row_id(value) for value in form.getlist("ids"))
+    return list(dict.fromkeys(found for found in ids if found is not None))
 
 
 @dataclass
@@ -227,9 +232,9 @@ def chosen_decisions(form: Mapping) -> dict[int, str]:
         return {booking_id: bulk for booking_id in selected_ids(form)}
     chosen = {}
     for key, value in form.items():
-        _, _, raw_id = key.partition("decision-")
-        if raw_id.isdigit() and len(raw_id) <= 18 and value in DECISIONS:
-            chosen[int(raw_id)] = value
+        booking_id = row_id(key.partition("decision-")[2])
+        if booking_id is not None and value in DECISIONS:
+            chosen[booking_id] = value
     return chosen
 
 
