@@ -114,7 +114,8 @@ def forgot_password():
         password_reset.send_reset_link(form.username.data, utcnow())
         flash(
             "Si cet identifiant existe, un lien pour choisir un nouveau mot de passe "
-            "vient d'être envoyé à l'adresse email du compte. Il est valable 2 heures.",
+            "vient d'être envoyé à l'adresse email du compte. Il est valable 2 heures ; "
+            "seul le dernier lien reçu fonctionne (3 envois au plus par heure).",
             "info",
         )
         return redirect(url_for("auth.login"))

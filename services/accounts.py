@@ -102,13 +102,16 @@ def set_password(
 
 
 def find_account(username: str) -> Account | None:
-    """The family account or staff user with this login (case-insensitive)."""
+    """The family account or staff user with this login (case-insensitive).
+
+    Both tables are always asked: a known and an unknown login cost the same statements.
+    """
     login = normalize_username(username)
-    for model in (FamilyAccount, StaffUser):
-        account = db.session.scalar(select(model).where(func.lower(model.username) == login))
-        if account is not None:
-            return account
-    return None
+    found = [
+        db.session.scalar(select(model).where(func.lower(model.username) == login))
+        for model in (FamilyAccount, StaffUser)
+    ]
+    return next((account for account in found if account is not None), None)
 
 
 def login_taken(account: Account) -> bool:
@@ -354,10 +357,9 @@ def issue_token(
         expires_at=now + valid_for,
         new_email=new_email,
     )
-    if account.is_staff:
-        row.staff_user_id = account.id
-    else:
-        row.family_account_id = account.id
+    # Both owners set, one of them None: every token's INSERT is the same statement.
+    row.staff_user_id = account.id if account.is_staff else None
+    row.family_account_id = None if account.is_staff else account.id
     db.session.add(row)
     return token
 
