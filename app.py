@@ -128,6 +128,7 @@ class IdConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    from blueprints import remember_cookie
     from blueprints.account import bp as account_bp
     from blueprints.alerts import bp as alerts_bp
     from blueprints.auth import bp as auth_bp
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, home_bp, account_bp, bookings_bp, alerts_bp):
         app.register_blueprint(blueprint)
+    remember_cookie.register(app)
 
     @app.get("/favicon.ico")
     def favicon():

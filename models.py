@@ -680,9 +680,36 @@ class AuthSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     ip: Mapped[str] = mapped_column(String(45), default="")
+    # The phone whose "rester connecté" opened this session: disconnecting it ends both.
+    remembered_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("remembered_device.id"), index=True
+    )
 
     family_account: Mapped[FamilyAccount | None] = relationship()
     staff_user: Mapped[StaffUser | None] = relationship()
+
+
+class RememberedDevice(db.Model):
+    """A family's phone that stays signed in ("rester connecté sur ce téléphone"), 30 days.
+
+    Its cookie holds a series (which device) and a token (which changes at each use); only
+    their hashes are stored. The previous token's hash is kept to tell a late duplicate
+    request from a stolen cookie replayed after the owner's phone used it.
+    """
+
+    __tablename__ = "remembered_device"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_account_id: Mapped[int] = mapped_column(ForeignKey("family_account.id"), index=True)
+    series_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    previous_token_hash: Mapped[str] = mapped_column(String(64), default="")
+    label: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    family_account: Mapped[FamilyAccount] = relationship()
 
 
 class AccountToken(db.Model):

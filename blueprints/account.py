@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, Length
 
+from blueprints import remember_cookie
 from blueprints.guards import current_family, family_required
 from extensions import db, limiter
 from models import AlertKind, utcnow
-from services import account_email, accounts, notifications
+from services import account_email, accounts, notifications, remembered_devices
 from vocabulary import enum_choices
 
 bp = Blueprint("account", __name__)
@@ -57,7 +58,15 @@ def _render_index(status: int = 200, **forms):
         ),
     )
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
-    page = render_template("account/index.html", family=current_family(), **forms)
+    page = render_template(
+        "account/index.html",
+        family=current_family(),
+        devices=remembered_devices.devices_of(current_user, utcnow()),
+        this_device_id=remembered_devices.current_device_id(
+            current_user, remember_cookie.current_cookie()
+        ),
+        **forms,
+    )
     return page, status
 
 
@@ -84,6 +93,27 @@ def change_password():
                 flash("Mot de passe modifié. Vos autres appareils ont été déconnectés.", "success")
                 return redirect(url_for("account.index"))
     return _render_index(400, form=form)
+
+
+@bp.post("/compte/appareils/<int:device_id>/deconnecter")
+@family_required
+def disconnect_device(device_id: int):
+    this_device = remembered_devices.current_device_id(
+        current_user, remember_cookie.current_cookie()
+    )
+    try:
+        label = remembered_devices.disconnect_device(current_user, device_id, utcnow())
+    except remembered_devices.DeviceNotFound:
+        abort(404)
+    if device_id == this_device:
+        remember_cookie.forget_cookie()
+        flash("Ce téléphone est déconnecté. Reconnectez-vous avec votre mot de passe.", "info")
+        return redirect(url_for("auth.login"))
+    flash(
+        f"L'appareil « {label} » est déconnecté : il lui faudra le mot de passe pour revenir.",
+        "success",
+    )
+    return redirect(url_for("account.index", _anchor="appareils"))
 
 
 @bp.post("/compte/alertes-email")

@@ -16,12 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from blueprints import remember_cookie
 from extensions import limiter
 from models import utcnow
-from services import accounts, password_reset
+from services import accounts, password_reset, remembered_devices
 
 bp = Blueprint("auth", __name__)
 
@@ -31,6 +32,7 @@ LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 class LoginForm(FlaskForm):
     username = StringField("Identifiant", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField("Rester connecté sur ce téléphone")
 
 
 class ForgotForm(FlaskForm):
@@ -75,7 +77,7 @@ def login():
     if form.validate_on_submit():
         account = _authenticate(form.username.data, form.password.data)
         if account is not None:
-            return _start_session(account)
+            return _start_session(account, remember=form.remember.data)
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form)
 
@@ -87,11 +89,18 @@ def _authenticate(username: str, password: str):
         return None
 
 
-def _start_session(account):
+def _start_session(account, remember: bool = False):
     """A fresh session: nothing of the anonymous one survives (session fixation)."""
     next_url = safe_next(request.args.get("next"))
     session.clear()
-    accounts.open_session(account, utcnow(), ip=request.remote_addr or "")
+    ip = request.remote_addr or ""
+    if remember:
+        cookie = remembered_devices.open_remembered_session(
+            account, utcnow(), ip, request.headers.get("User-Agent", "")
+        )
+        remember_cookie.set_cookie(cookie)
+    else:
+        accounts.open_session(account, utcnow(), ip=ip)
     login_user(account)
     return redirect(next_url or _home_for(account))
 
@@ -100,6 +109,11 @@ def _start_session(account):
 def logout():
     if current_user.is_authenticated:
         accounts.revoke_session(current_user.get_id(), utcnow())
+        if not current_user.is_staff:
+            remembered_devices.forget_device(
+                current_user, remember_cookie.current_cookie(), utcnow()
+            )
+    remember_cookie.forget_cookie()
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")

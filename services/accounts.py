@@ -25,6 +25,7 @@ from models import (
     AuthSession,
     Family,
     FamilyAccount,
+    RememberedDevice,
     StaffRole,
     StaffUser,
     TokenPurpose,
@@ -204,10 +205,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(account: Account, now: datetime, ip: str = "") -> str:
+def open_session(
+    account: Account, now: datetime, ip: str = "", remembered_device_id: int | None = None
+) -> str:
     """A new server-side session, committed; the returned token goes into the signed cookie."""
     token = secrets.token_urlsafe(32)
-    row = AuthSession(token_hash=_digest(token), created_at=now, last_seen_at=now, ip=ip[:45])
+    row = AuthSession(
+        token_hash=_digest(token),
+        created_at=now,
+        last_seen_at=now,
+        ip=ip[:45],
+        remembered_device_id=remembered_device_id,
+    )
     if account.is_staff:
         row.staff_user_id = account.id
     else:
@@ -302,12 +311,22 @@ def revoke_session(token: str | None, now: datetime) -> None:
 
 
 def revoke_sessions(account: Account, now: datetime, keep_token: str | None = None) -> None:
-    """End every session of the account (but the one it is using, if given)."""
+    """End every session of the account (but the one it is using, if given), and every
+    remembered device: none of them restores a session any more, this phone's included."""
     column = AuthSession.staff_user_id if account.is_staff else AuthSession.family_account_id
     query = update(AuthSession).where(column == account.id, AuthSession.revoked_at.is_(None))
     if keep_token:
         query = query.where(AuthSession.token_hash != _digest(keep_token))
     db.session.execute(query.values(revoked_at=now))
+    if not account.is_staff:
+        db.session.execute(
+            update(RememberedDevice)
+            .where(
+                RememberedDevice.family_account_id == account.id,
+                RememberedDevice.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
 
 
 def change_password(account: Account, current: str, new: str, now: datetime) -> None:

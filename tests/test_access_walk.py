@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from extensions import db
-from models import Alert, BookingStatus
+from models import Alert, BookingStatus, RememberedDevice, utcnow
+from services import remembered_devices
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -36,10 +38,12 @@ def b_things(app, other_family):
     alert = Alert(family_id=other_family.id, kind="booking", message="Secret de B", link="/")
     db.session.add(alert)
     db.session.commit()
+    remembered_devices.open_remembered_session(other_family.accounts[0], utcnow(), "", "")
     return {
         "child_id": child.id,
         "booking_id": booking.id,
         "alert_id": alert.id,
+        "device_id": db.session.scalar(select(RememberedDevice.id)),
     }
 
 
