@@ -39,7 +39,7 @@ from models import (
     StaffRole,
     utcnow,
 )
-from services import accounts, audit, invitations
+from services import account_email, accounts, audit, invitations
 
 # Never shown to any staff member (SECURITY.md check 10): hashes, the lockout counter, and
 # email bodies, which carry reset and invitation links.
@@ -250,7 +250,14 @@ class LoginAccountMixin:
 
     @action("invite", "Envoyer l'invitation", "Envoyer un lien d'invitation (valable 72 h) ?")
     def action_invite(self, ids):
-        self._on_accounts(ids, "invite", invitations.send_invitation, "Invitation envoyée")
+        self._on_accounts(
+            ids,
+            "invite",
+            lambda account, now: invitations.send_invitation(
+                account, now, current_user, request.remote_addr
+            ),
+            "Invitation envoyée",
+        )
 
     @action("disable", "Désactiver", "Désactiver ces comptes ? Leurs sessions s'arrêtent.")
     def action_disable(self, ids):
@@ -286,3 +293,5 @@ class LoginAccountMixin:
         if accounts.login_taken(model):
             raise ValidationError("Cet identifiant est déjà utilisé par un autre compte.")
         super().on_model_change(form, model, is_created)
+        if not is_created:
+            account_email.staff_changed_address(model, current_user, request.remote_addr, utcnow())

@@ -21,6 +21,7 @@ ACTIONS = {
     "invite": "Invitation envoyée",
     "disable": "Compte désactivé",
     "enable": "Compte réactivé",
+    "previous-address-told": "Ancienne adresse prévenue",
 }
 
 

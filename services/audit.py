@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -76,6 +76,19 @@ def record_change(actor: StaffUser, obj: Any, created: bool, ip: str | None) -> 
 
 def record_deletion(actor: StaffUser, obj: Any, ip: str | None) -> AuditEvent:
     return record(actor, "delete", obj, snapshot_of(obj), ip)
+
+
+def replaced_values(obj: Any, field: str, since: datetime | None) -> list:
+    """The values of `field` that staff edits replaced on `obj` since `since`, oldest first."""
+    query = select(AuditEvent.changes).where(
+        AuditEvent.entity == type(obj).__name__,
+        AuditEvent.entity_id == ",".join(str(part) for part in inspect(obj).identity),
+        AuditEvent.action == "update",
+    )
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    changes = (json.loads(text) for text in db.session.scalars(query.order_by(AuditEvent.id)))
+    return [change[field][0] for change in changes if field in change]
 
 
 def _column_changes(state):

@@ -7,7 +7,7 @@ works. A disabled account gets no invitation, and disabling one kills its pendin
 and ends its sessions at once.
 
 Each function commits: one call is one staff action. The caller (an admin view) writes
-the audit event.
+the audit event; send_invitation also journals the previous addresses it tells.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from extensions import db
-from models import TokenPurpose
-from services import accounts, mail
+from models import StaffUser, TokenPurpose
+from services import account_email, accounts, mail
 from services.accounts import Account
 
 
@@ -26,8 +26,14 @@ class InvitationImpossible(ValueError):
     """The invitation cannot be sent; the message is for the agent."""
 
 
-def send_invitation(account: Account, now: datetime) -> datetime:
-    """Queue the invitation email to the account's address, and commit; the link's expiry."""
+def send_invitation(
+    account: Account, now: datetime, staff: StaffUser | None = None, ip: str | None = None
+) -> datetime:
+    """Queue the invitation email to the account's address, and commit; the link's expiry.
+
+    For a login in use, the link replaces its password: the addresses staff replaced are
+    told, and `staff`'s journal says so (account_email.staff_sent_password_link).
+    """
     address = (account.email or "").strip()
     if not address:
         raise InvitationImpossible(
@@ -57,6 +63,7 @@ def send_invitation(account: Account, now: datetime) -> datetime:
         context,
         family_id=getattr(account, "family_id", None),
     )
+    account_email.staff_sent_password_link(account, staff, ip, now)
     db.session.commit()
     return expires_at
 
