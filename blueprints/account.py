@@ -58,13 +58,14 @@ def _render_index(status: int = 200, **forms):
         ),
     )
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
+    this_device_id = remembered_devices.current_device_id(
+        current_user, remember_cookie.current_cookie()
+    )
     page = render_template(
         "account/index.html",
         family=current_family(),
-        devices=remembered_devices.devices_of(current_user, utcnow()),
-        this_device_id=remembered_devices.current_device_id(
-            current_user, remember_cookie.current_cookie()
-        ),
+        devices=remembered_devices.devices_of(current_user, utcnow(), this_device_id),
+        this_device_id=this_device_id,
         **forms,
     )
     return page, status
@@ -113,7 +114,7 @@ def disconnect_device(device_id: int):
         f"L'appareil « {label} » est déconnecté : il lui faudra le mot de passe pour revenir.",
         "success",
     )
-    return redirect(url_for("account.index", _anchor="appareils"))
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/compte/alertes-email")

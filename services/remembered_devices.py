@@ -210,8 +210,10 @@ def current_device_id(account: FamilyAccount, cookie: str | None) -> int | None:
     return device.id if device is not None and device.family_account_id == account.id else None
 
 
-def devices_of(account: FamilyAccount, now: datetime) -> list[DeviceView]:
-    """The account's live remembered devices, the most recently used first.
+def devices_of(
+    account: FamilyAccount, now: datetime, this_device_id: int | None = None
+) -> list[DeviceView]:
+    """The account's live remembered devices: this one first, then the most recently used.
 
     Last used: the later of the last restore and the last page its sessions served.
     """
@@ -236,7 +238,8 @@ def devices_of(account: FamilyAccount, now: datetime) -> list[DeviceView]:
         )
         for device, seen in rows
     ]
-    return sorted(views, key=lambda view: view.last_used_at, reverse=True)
+    views.sort(key=lambda view: view.last_used_at, reverse=True)
+    return sorted(views, key=lambda view: view.id != this_device_id)
 
 
 # Checked in order: Edge, Samsung and Opera also say "Chrome"; Chrome says "Safari".

@@ -276,9 +276,21 @@ def test_mon_compte_lists_the_devices_with_label_and_dates(app, family, pin_cloc
     assert section.count("(cet appareil)") == 1
     assert section.index("Android · Chrome") < section.index("(cet appareil)")
     assert section.index("(cet appareil)") < section.index("iPhone · Safari")
-    assert "26 nov. 2026, 09:00" in section  # signed in at 8:00 UTC, shown in Paris time
+    assert 'Connecté le <span class="nowrap">26 nov. 2026, 09:00</span>' in section  # Paris time
     assert "26 déc. 2026, 09:00" in section  # until
     assert section.count("Déconnecter cet appareil") == 2
+
+
+def test_this_device_comes_first_among_devices_used_at_the_same_time(app, family, now):
+    phone, tablet = app.test_client(), app.test_client()
+    sign_in(phone, user_agent=IPHONE)
+    sign_in(tablet, user_agent=ANDROID_CHROME)
+    for browser, label in ((phone, "iPhone · Safari"), (tablet, "Android · Chrome")):
+        section = browser.get("/compte").get_data(as_text=True).split('id="appareils"')[1]
+        first_device = section.split('class="device-name"')[1]
+        assert first_device.split("</p>")[0].endswith(
+            f'{label} <span class="muted">(cet appareil)</span>'
+        )
 
 
 def test_mon_compte_says_when_no_device_stays_signed_in(client, family, now):
