@@ -241,6 +241,8 @@ def test_reset_token_dies_when_the_password_changes(app, family):
 
 
 # --- 6. sessions ---------------------------------------------------------------------------
+# "Rester connecté sur ce téléphone" (the pf_appareil cookie): tests/test_remembered_devices.py
+# and tests/e2e/test_remembered_phone.py.
 
 
 def test_login_rotates_the_session(client, auth, family):
