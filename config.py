@@ -28,6 +28,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_RATE_PER_IP = os.environ.get("LOGIN_RATE_PER_IP", "10 per minute")
     LOGIN_RATE_PER_ACCOUNT = os.environ.get("LOGIN_RATE_PER_ACCOUNT", "20 per hour")
+    # A browser that signed in to a login before is judged by its own failures only.
+    LOGIN_FAILURES_PER_BROWSER = os.environ.get("LOGIN_FAILURES_PER_BROWSER", "5 per 15 minutes")
     # How many reverse proxies sit in front of the app; X-Forwarded-For is trusted that deep only.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     MOLLIE_API_KEY = os.environ.get("MOLLIE_API_KEY", "test_simulator")

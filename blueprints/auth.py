@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -22,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 from blueprints import remember_cookie
 from extensions import limiter
 from models import utcnow
-from services import accounts, password_reset, remembered_devices
+from services import accounts, password_reset, remembered_devices, sign_in_limits
 
 bp = Blueprint("auth", __name__)
 
@@ -44,11 +46,6 @@ class ResetForm(FlaskForm):
     confirm = PasswordField("Confirmez le mot de passe", validators=[DataRequired()])
 
 
-def _login_account_key() -> str:
-    """Per-account throttle key: the login typed, whatever address the attempt comes from."""
-    return "login-account:" + accounts.normalize_username(request.form.get("username", ""))
-
-
 def safe_next(target: str | None) -> str | None:
     """`next` only if it is a path on this site (no scheme, no host, no backslash trick)."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -65,11 +62,6 @@ def _home_for(account) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_PER_ACCOUNT"],
-    methods=["POST"],
-    key_func=_login_account_key,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
@@ -83,10 +75,35 @@ def login():
 
 
 def _authenticate(username: str, password: str):
+    """The account, or None; 429 past the login's limit (services.sign_in_limits)."""
+    login = accounts.normalize_username(username)
+    browser = sign_in_limits.known_browser(request.cookies.get(sign_in_limits.COOKIE), login)
     try:
-        return accounts.authenticate(username, password, utcnow())
+        account = accounts.authenticate(username, password, utcnow(), known_browser=browser)
     except accounts.AccountLocked:
         return None
+    except accounts.TooManyAttempts:
+        abort(429)
+    if account is not None:
+        _remember_this_browser(login)
+    return account
+
+
+def _remember_this_browser(login: str) -> None:
+    """This browser signed in: from now on, failures from elsewhere cannot lock it out."""
+    value = sign_in_limits.known_browser_cookie(login)
+
+    @after_this_request
+    def _set_cookie(response):
+        response.set_cookie(
+            sign_in_limits.COOKIE,
+            value,
+            max_age=sign_in_limits.COOKIE_MAX_AGE,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 def _start_session(account, remember: bool = False):

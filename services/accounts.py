@@ -30,6 +30,7 @@ from models import (
     StaffUser,
     TokenPurpose,
 )
+from services import sign_in_limits
 from services.formatting import deadline_fr
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class AccountLocked(Exception):
         self.until = until
 
 
+class TooManyAttempts(Exception):
+    """Too many sign-in attempts at this login from unknown browsers (429, nothing checked)."""
+
+
 class InvalidToken(Exception):
     """The link is unknown, used, or expired."""
 
@@ -90,12 +95,14 @@ def check_password_policy(password: str) -> None:
 def set_password(
     account: Account, password: str, now: datetime, keep_token: str | None = None
 ) -> None:
-    """Apply the policy, store the argon2id hash, end the other sessions and reset links."""
+    """Apply the policy, store the argon2id hash, clear the sign-in counters, end the other
+    sessions and reset links."""
     check_password_policy(password)
     account.password_hash = hash_password(password)
     account.password_changed_at = now
     account.failed_logins = 0
     account.locked_until = None
+    sign_in_limits.forget_account_attempts(normalize_username(account.username))
     revoke_sessions(account, now, keep_token=keep_token)
     # Every pending link dies with the old password: reset, invitation, email change.
     for purpose in TokenPurpose:
@@ -131,30 +138,63 @@ def normalize_username(username: str) -> str:
     return (username or "").strip().lower()[:80]
 
 
-def authenticate(username: str, password: str, now: datetime) -> Account | None:
+def authenticate(
+    username: str, password: str, now: datetime, known_browser: str | None = None
+) -> Account | None:
     """The account if the password matches; None otherwise, after the same hashing work.
 
-    Raises AccountLocked while the account is locked (the password is not checked then).
+    `known_browser`: the nonce of the browser's cookie for this login, if it has one
+    (services.sign_in_limits): its attempts are judged by its own failures, never by the
+    account's rate or lockout. Raises TooManyAttempts past the login's rate, AccountLocked
+    while the account (or the known browser) is locked: the password is not checked then.
     Commits what the attempt changed: the failure count and the lock, or the last sign-in.
     """
-    account = find_account(username)
+    login = normalize_username(username)
+    if known_browser is None and not sign_in_limits.account_attempt_allowed(login):
+        raise TooManyAttempts()
+    account = find_account(login)
     if account is None or not account.password_hash:
         _verify(_DUMMY_HASH, password)
         return None
-    if account.locked_until and account.locked_until > now:
+    locked_until = _locked_until(account, known_browser, now)
+    if locked_until:
         _verify(_DUMMY_HASH, password)
-        raise AccountLocked(account.locked_until)
+        raise AccountLocked(locked_until)
     if not _verify(account.password_hash, password) or not account.is_enabled:
-        _record_failure(account, now)
+        _count_failure(account, known_browser, now)
         db.session.commit()
         return None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
+    _signed_in(account, password, known_browser, now)
     db.session.commit()
     return account
+
+
+def _locked_until(account: Account, known_browser: str | None, now: datetime):
+    if known_browser is not None:
+        return sign_in_limits.browser_locked_until(known_browser, now)
+    return account.locked_until if account.locked_until and account.locked_until > now else None
+
+
+def _count_failure(account: Account, known_browser: str | None, now: datetime) -> None:
+    if known_browser is None:
+        _record_failure(account, now)
+    elif sign_in_limits.count_browser_failure(known_browser):
+        log.warning(
+            "known browser locked: kind=%s id=%s",
+            "StaffUser" if account.is_staff else "FamilyAccount",
+            account.id,
+        )
+
+
+def _signed_in(account: Account, password: str, known_browser: str | None, now: datetime) -> None:
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    # The owner's phone signing in does not lift a lock that a stranger's failures set:
+    # it would hand the stranger a fresh round of guesses.
+    if known_browser is None:
+        account.failed_logins = 0
+        account.locked_until = None
+    account.last_login_at = now
 
 
 def confirm_current_password(account: Account, password: str, now: datetime) -> None:

@@ -8,13 +8,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import event, func, select
 
+from app import create_app
 from extensions import db
-from models import FamilyAccount, OutboxEmail, utcnow
+from models import FamilyAccount, OutboxEmail, TokenPurpose, utcnow
 from services import accounts, mail, password_reset
 from tests import factories
 from tests.conftest import AuthActions, csrf_token
+from tests.services_redis import start_redis
 
 NEW_PASSWORD = "un nouveau mot de passe sûr"
 
@@ -26,12 +29,12 @@ def account(username: str = "famille.a") -> FamilyAccount:
 
 @pytest.fixture
 def verify_calls(monkeypatch):
-    """Counts password-hash verifications (the expensive work a guess costs)."""
+    """The password-hash verifications (the expensive work a guess costs): (hash, password)."""
     calls = []
     real = accounts._verify
 
     def counting(password_hash, password):
-        calls.append(password)
+        calls.append((password_hash, password))
         return real(password_hash, password)
 
     monkeypatch.setattr(accounts, "_verify", counting)
@@ -88,6 +91,137 @@ def test_wrong_passwords_at_the_email_change_lock_the_sign_in(app, client, auth,
 
     assert elsewhere.status_code == 200, "the same counter as sign-in: the account is locked"
     assert account().failed_logins == accounts.LOCK_AFTER_FAILURES
+
+
+# --- 2. the owner cannot be locked out for good --------------------------------------------
+
+BROWSER_COOKIE = "pf_navigateur"
+
+
+def login_from(client, address: str, username="famille.a", password=factories.PASSWORD):
+    """A sign-in through the real form, from the client address `address`."""
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def guess_from_many_addresses(app, username="famille.a", attempts=30) -> list[int]:
+    """A stranger's wrong passwords for `username`, one address each (no per-IP limit)."""
+    stranger = app.test_client()
+    return [
+        login_from(stranger, f"203.0.113.{n}", username, "pas-le-bon-mot").status_code
+        for n in range(attempts)
+    ]
+
+
+def browser_that_signed_in_before(app, browser=None):
+    """A browser (a new one by default) where the owner signed in, then out."""
+    browser = browser or app.test_client()
+    assert login_from(browser, "192.0.2.10").status_code == 302
+    assert browser.get_cookie(BROWSER_COOKIE) is not None
+    AuthActions(browser).logout()
+    return browser
+
+
+def test_failures_from_elsewhere_do_not_block_a_browser_that_signed_in_before(app, family):
+    owner = browser_that_signed_in_before(app)
+    assert 429 in guess_from_many_addresses(app)
+    assert account().locked_until > utcnow()
+
+    assert login_from(owner, "192.0.2.10").status_code == 302
+    assert login_from(app.test_client(), "192.0.2.11").status_code == 429, "others still wait"
+
+
+def test_a_password_reset_clears_the_account_counters(app, family):
+    assert 429 in guess_from_many_addresses(app)
+    token = accounts.issue_token(account(), TokenPurpose.RESET, utcnow(), timedelta(hours=2))
+    db.session.commit()
+    owner = app.test_client()
+    response = owner.post(
+        f"/mot-de-passe/{token}",
+        data={
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "csrf_token": csrf_token(owner, f"/mot-de-passe/{token}"),
+        },
+    )
+    assert response.headers["Location"] == "/login"
+
+    assert login_from(owner, "192.0.2.10", password=NEW_PASSWORD).status_code == 302
+
+
+def test_a_known_browser_has_a_counter_of_its_own(app, family, verify_calls):
+    owner = browser_that_signed_in_before(app)
+    for _ in range(5):
+        assert login_from(owner, "192.0.2.10", password="pas-le-bon-mot").status_code == 200
+    checked = len(verify_calls)
+
+    assert login_from(owner, "192.0.2.10").status_code == 200, "this browser waits"
+    checked_hashes = [password_hash for password_hash, _ in verify_calls[checked:]]
+    assert account().password_hash not in checked_hashes, "its password was not checked"
+    assert account().failed_logins == 0, "the account's own counter is untouched"
+    assert login_from(app.test_client(), "192.0.2.11").status_code == 302
+
+
+@pytest.mark.parametrize("forgery", ["other login", "other key", "tampered"])
+def test_a_browser_cookie_for_another_login_or_forged_counts_for_nothing(
+    app, family, other_family, forgery
+):
+    browser = app.test_client()
+    if forgery == "other login":
+        assert login_from(browser, "192.0.2.10", username="famille.b").status_code == 302
+        AuthActions(browser).logout()
+    else:
+        browser_that_signed_in_before(app, browser)
+        value = browser.get_cookie(BROWSER_COOKIE).value
+        if forgery == "other key":
+            other_key = URLSafeSerializer("une-autre-clé", salt="known-browser")
+            value = other_key.dumps(["famille.a", "un-nonce-choisi"])
+        else:
+            value = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+        browser.set_cookie(BROWSER_COOKIE, value)
+    assert 429 in guess_from_many_addresses(app)
+
+    assert login_from(browser, "192.0.2.10").status_code == 429
+
+
+def test_with_redis_the_counters_hold_across_workers_and_a_reset_clears_them(tmp_path):
+    process, redis_url = start_redis(tmp_path)
+    try:
+        database = f"sqlite:///{tmp_path / 'shared.db'}"
+        first, second = (worker(database, redis_url, tmp_path) for _ in range(2))
+        with first.app_context():
+            factories.family_with_children(first, "famille.a", children=1)
+        owner = browser_that_signed_in_before(first)
+        assert 429 in guess_from_many_addresses(second)
+
+        assert login_from(first.test_client(), "192.0.2.11").status_code == 429
+        assert login_from(owner, "192.0.2.10").status_code == 302
+        with second.app_context():
+            accounts.set_password(account(), NEW_PASSWORD, utcnow())
+            db.session.commit()
+        new_browser = first.test_client()
+        assert login_from(new_browser, "192.0.2.12", password=NEW_PASSWORD).status_code == 302
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def worker(database_url: str, redis_url: str, tmp_path):
+    """An app instance, as a gunicorn worker would be: one database, one Redis for all."""
+    instance = create_app(
+        {
+            "APP_ENV": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "RATELIMIT_STORAGE_URI": redis_url,
+        }
+    )
+    with instance.app_context():
+        db.create_all()
+    return instance
 
 
 # --- 3. forgotten password -----------------------------------------------------------------
