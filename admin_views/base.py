@@ -30,22 +30,42 @@ from admin_views.fields import (
 from admin_views.labels import COLUMN_LABELS
 from extensions import db
 from models import (
+    Alert,
     Booking,
     BookingStatus,
+    ChangeRequest,
     Child,
     Document,
     DocumentStatus,
     Family,
+    Invoice,
+    Payment,
+    Registration,
     StaffRole,
     utcnow,
 )
 from services import account_email, accounts, audit, invitations
+from services.formatting import plural
 
 # Never shown to any staff member (SECURITY.md check 10): hashes, the lockout counter, and
 # email bodies, which carry reset and invitation links.
 SECRET_COLUMNS = frozenset(
     {"password_hash", "token_hash", "failed_logins", "body_text", "body_html"}
 )
+# A state with rules (STYLE.md): its services write it, recording who and when, telling the
+# family and journaling it. No generic form writes these (tests/test_ruled_columns.py);
+# staff decide through actions and the Demandes, Absences and Pointage screens.
+RULED_COLUMNS = {
+    Registration: frozenset({"status", "decided_at", "decided_by_id"}),
+    Booking: frozenset(
+        {"status", "attendance", "option", "requested_option", "is_walk_in", "refusal_reason"}
+    ),
+    Document: frozenset({"status", "reviewed_at", "reviewed_by_id"}),
+    Alert: frozenset({"link", "details", "read_at"}),
+    ChangeRequest: frozenset({"status", "decided_at", "decided_by_id"}),
+    Invoice: frozenset({"status", "number", "issued_at", "total_cents"}),
+    Payment: frozenset({"status", "refunded_cents", "mollie_id"}),
+}
 # A spreadsheet runs a cell starting with one of these as a formula (SECURITY.md check 15).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Past every list's end (50 million rows), and a page number whose OFFSET a query can hold.
@@ -205,7 +225,8 @@ class StaffModelView(StaffAccessMixin, ModelView):
 
     def _without_hidden(self, form):
         # A removed field is neither shown nor read from the POST: it cannot be written.
-        for name in self.hidden_columns() & set(form._fields):
+        ruled = RULED_COLUMNS.get(self.model, frozenset())
+        for name in (self.hidden_columns() | ruled) & set(form._fields):
             del form[name]
         return form
 
@@ -228,6 +249,23 @@ class StaffModelView(StaffAccessMixin, ModelView):
 
     def on_model_delete(self, model) -> None:
         audit.record_deletion(current_user, model, request.remote_addr)
+
+
+def decide_rows(model, ids, decide, refused: type[Exception], done: tuple[str, str]) -> None:
+    """`decide(row)` (a committing service) on each checked row; a row the rules refuse is
+    reported with its French message and leaves the others."""
+    rows = db.session.scalars(select(model).where(model.id.in_([row_id(i) for i in ids])))
+    count = 0
+    for row in rows.all():
+        try:
+            decide(row)
+        except refused as error:
+            db.session.rollback()
+            flash(f"Non traité (n° {row.id}) : {error.message}", "error")
+        else:
+            count += 1
+    if count:
+        flash(f"{plural(count, *done)}.", "success")
 
 
 class ReadOnlyView(StaffModelView):

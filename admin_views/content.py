@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask import flash, request
 from flask_admin import Admin
+from flask_login import current_user
 
 from admin_views.base import StaffModelView
 from extensions import db
-from models import Alert, AlertKind, NewsItem, Resource
+from models import Alert, AlertKind, NewsItem, Resource, utcnow
+from services import notifications
 from vocabulary import enum_choices
 
 CATEGORY = "Contenus"
@@ -33,7 +36,11 @@ class ResourceView(StaffModelView):
 
 
 class AlertView(StaffModelView):
-    """A message to one family; the link is set by the services only (no free URL here)."""
+    """A message to one family, sent through the notifications service (by email too, as
+    the family chose, and journaled); once sent, never rewritten. The link is set by the
+    services only (no free URL here)."""
+
+    can_edit = False
 
     column_list = ("created_at", "family", "kind", "message", "read_at")
     column_searchable_list = ("message", "family.name")
@@ -42,6 +49,20 @@ class AlertView(StaffModelView):
     column_choices = {"kind": enum_choices(AlertKind)}
     form_choices = column_choices
     form_columns = ("family", "kind", "message")
+
+    def create_model(self, form):
+        try:
+            return notifications.send_staff_alert(
+                form.family.data,
+                form.kind.data,
+                form.message.data or "",
+                current_user._get_current_object(),
+                utcnow(),
+                request.remote_addr,
+            )
+        except ValueError:
+            flash("Choisissez une famille, un type d'alerte et écrivez le message.", "error")
+            return False
 
 
 def add_views(admin: Admin) -> None:

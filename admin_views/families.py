@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_admin import Admin
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import tools
+from flask_login import current_user
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
-from admin_views.base import LoginAccountMixin, ReadOnlyView, StaffModelView, is_admin
+from admin_views.base import (
+    LoginAccountMixin,
+    ReadOnlyView,
+    StaffModelView,
+    decide_rows,
+    is_admin,
+)
 from admin_views.labels import COLUMN_LABELS
 from extensions import db
-from models import ChangeRequest, Child, Document, Family, FamilyAccount, Guardian
-from services import audit
+from models import ChangeRequest, Child, Document, Family, FamilyAccount, Guardian, utcnow
+from services import audit, documents
 
 CATEGORY = "Familles"
 
@@ -144,7 +153,9 @@ class ChildView(StaffModelView):
 
 
 class DocumentView(StaffModelView):
-    """Files families sent: staff review them (status, reason, expiry); the upload is theirs."""
+    """Files families sent: staff accept or refuse them by the actions below (the documents
+    service records who and when and tells the family), a refusal with the reason written
+    on the document; the status is never a field. The upload is theirs."""
 
     can_create = False
     can_delete = False
@@ -168,7 +179,25 @@ class DocumentView(StaffModelView):
     column_searchable_list = ("original_name", "family.name")
     column_filters = ("doc_type", "status", "expires_on", "created_at")
     column_default_sort = ("created_at", True)
-    form_columns = ("status", "refusal_reason", "expires_on")
+    form_columns = ("refusal_reason", "expires_on")
+
+    @action("accept", "Accepter", "Accepter ces pièces ? Les familles sont prévenues.")
+    def action_accept(self, ids):
+        self._review(ids, "approve", ("pièce acceptée", "pièces acceptées"))
+
+    @action("refuse", "Refuser", "Refuser ces pièces, avec le motif écrit sur chacune ?")
+    def action_refuse(self, ids):
+        self._review(ids, "refuse", ("pièce refusée", "pièces refusées"))
+
+    def _review(self, ids, decision: str, done: tuple[str, str]) -> None:
+        staff, ip = current_user._get_current_object(), request.remote_addr
+        decide_rows(
+            Document,
+            ids,
+            lambda row: documents.review_document(row, decision, staff, utcnow(), ip),
+            documents.ReviewError,
+            done,
+        )
 
 
 def masked_request_value(_view, _context, change: ChangeRequest, name: str) -> str:

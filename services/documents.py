@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import AlertKind, Document, DocumentStatus, Family
-from services import notifications
+from models import AlertKind, Document, DocumentStatus, Family, StaffUser
+from services import audit, notifications
 from services.calendar import paris_today
 from services.formatting import date_fr
 from vocabulary import DOCUMENT_TYPES
@@ -52,3 +52,39 @@ def expire_documents(now: datetime) -> list[Document]:
         )
     db.session.commit()
     return documents
+
+
+class ReviewError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+REVIEW_FIELDS = ("status", "reviewed_at", "reviewed_by_id")
+REVIEWS = {"approve": DocumentStatus.ACCEPTED, "refuse": DocumentStatus.REFUSED}
+
+
+def review_document(
+    document: Document, decision: str, staff: StaffUser, now: datetime, ip: str | None
+) -> Document:
+    """Staff accept ("approve") or refuse a received document, with the reason written on it
+    for a refusal: who and when recorded, the family told, journaled; one transaction."""
+    if document.status != DocumentStatus.RECEIVED:
+        raise ReviewError("Cette pièce a déjà été vérifiée.")
+    reason = document.refusal_reason.strip()
+    if decision == "refuse" and not reason:
+        raise ReviewError("Écrivez d'abord le motif du refus (Modifier), puis refusez.")
+    before = audit.fields_of(document, REVIEW_FIELDS)
+    document.status = REVIEWS[decision]
+    document.reviewed_at, document.reviewed_by_id = now, staff.id
+    name = DOCUMENT_TYPES[document.doc_type]
+    verdict = "refusée. Motif : " + reason if decision == "refuse" else "acceptée par le service."
+    notifications.notify(
+        document.family,
+        AlertKind.DOCUMENT,
+        f"Votre {name} : pièce {verdict}",
+        now=now,
+    )
+    audit.record_since(staff, decision, document, before, ip)
+    db.session.commit()
+    return document

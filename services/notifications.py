@@ -22,8 +22,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from extensions import db
-from models import Alert, AlertKind, Family, FamilyAccount, utcnow
-from services import mail
+from models import Alert, AlertKind, Family, FamilyAccount, StaffUser, utcnow
+from services import audit, mail
 from services.formatting import datetime_fr
 from vocabulary import enum_label
 
@@ -181,3 +181,14 @@ def mark_all_read(family: Family, now: datetime) -> int:
     )
     db.session.commit()
     return result.rowcount
+
+
+def send_staff_alert(
+    family: Family, kind: AlertKind, message: str, staff: StaffUser, now: datetime, ip: str | None
+) -> Alert:
+    """An alert an agent writes to a family: on the portal, by email as the family chose,
+    journaled; one transaction. ValueError for an unknown kind or an empty message."""
+    alert = notify(family, AlertKind(kind), message, now=now)
+    audit.record_change(staff, alert, created=True, ip=ip)
+    db.session.commit()
+    return alert

@@ -36,12 +36,12 @@ from models import (
     PaymentAllocation,
     PaymentMethod,
     Registration,
-    RegistrationStatus,
     Resource,
     SchoolYear,
     StaffRole,
     StaffUser,
     Tariff,
+    ValidationMode,
 )
 from services import mail
 from tests import factories
@@ -301,18 +301,12 @@ def test_money_and_months_are_shown_in_french(client, auth, staff, family):
 
 
 def test_an_edit_form_preselects_the_stored_enum_value(client, auth, admin, family):
-    year = SchoolYear(label="2026-2027", starts_on=date(2026, 9, 1), ends_on=date(2027, 7, 3))
-    registration = Registration(
-        child=family.children[0],
-        activity=canteen(),
-        school_year=year,
-        status=RegistrationStatus.ACCEPTED,
-    )
-    db.session.add(registration)
+    activity = canteen()
+    activity.validation_mode = ValidationMode.MANUAL
     db.session.commit()
     auth.login("admin.a")
-    html = page(client, f"/admin/registration/edit/?id={registration.id}")
-    assert re.search(r'<option selected value="accepted">Acceptée</option>', html)
+    html = page(client, f"/admin/activity/edit/?id={activity.id}")
+    assert re.search(r'<option selected value="manual">Manuelle</option>', html)
 
 
 def test_a_price_is_typed_in_euros_and_stored_in_cents(client, auth, admin):
