@@ -38,6 +38,7 @@ outbox ids and addresses only: never a body, which may hold a link token (SECURI
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -455,6 +456,12 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 
+# Headers folded at RFC 5322's hard limit, not at 78 columns: Python's folding of a long
+# non-ASCII subject into several encoded words loses the spaces between them (« a
+# étéenvoyé »); one encoded word per line up to 998 characters keeps the subject whole.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 def _compose(rows: list[_Queued], now: datetime) -> EmailMessage:
     first = rows[0]
     if first.is_alert_item:
@@ -463,7 +470,7 @@ def _compose(rows: list[_Queued], now: datetime) -> EmailMessage:
         subject, text, html = first.subject, first.body_text, first.body_html
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = sender
     message["To"] = first.to_address
     message["Subject"] = subject

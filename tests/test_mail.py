@@ -127,6 +127,22 @@ def test_a_plain_email_is_neither_delayed_nor_merged_with_alerts(family, smtp):
     assert [m.message["Subject"] for m in smtp.messages][1].startswith("[Portail Famille] Compte")
 
 
+def test_a_long_accented_subject_arrives_as_written(family, smtp):
+    """Python's default folding at 78 columns loses the spaces between encoded words
+    (« a  étéenvoyé »): a long French subject must arrive word for word."""
+    subject = (
+        "Portail Famille : un lien pour choisir votre mot de passe a été envoyé à une "
+        "adresse inscrite par la mairie, à vérifier dès réception"
+    )
+    mail.queue_email("famille.a@example.org", subject, "Texte.")
+    db.session.commit()
+
+    mail.send_pending(utcnow() + timedelta(seconds=1))
+
+    [message] = smtp.messages
+    assert message.message["Subject"] == subject
+
+
 # --- Failures, retries, never twice ------------------------------------------------------
 
 
