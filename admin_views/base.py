@@ -38,10 +38,12 @@ from models import (
     Document,
     DocumentStatus,
     Family,
+    FamilyAccount,
     Invoice,
     Payment,
     Registration,
     StaffRole,
+    StaffUser,
     utcnow,
 )
 from services import account_email, accounts, audit, invitations
@@ -65,6 +67,10 @@ RULED_COLUMNS = {
     ChangeRequest: frozenset({"status", "decided_at", "decided_by_id"}),
     Invoice: frozenset({"status", "number", "issued_at", "total_cents"}),
     Payment: frozenset({"status", "refunded_cents", "mollie_id"}),
+    # Disabled and enabled by the actions (invitations.disable_account): a disabled login
+    # loses its sessions and remembered devices, which a ticked box would not do.
+    FamilyAccount: frozenset({"is_enabled"}),
+    StaffUser: frozenset({"is_enabled"}),
 }
 # A spreadsheet runs a cell starting with one of these as a formula (SECURITY.md check 15).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
