@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 
 from extensions import db
 from models import AccountToken, AuthSession
-from services import booking, documents, mail
+from services import booking, documents, mail, remembered_devices
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,16 @@ def purge_spent_credentials(now: datetime, dry_run: bool) -> str:
     return f"{tokens} lien(s) et {sessions} session(s) supprimé(s)"
 
 
+def purge_ended_devices(now: datetime, dry_run: bool) -> str:
+    """Delete the remembered phones revoked or expired more than PURGE_AFTER_DAYS ago."""
+    cutoff = now - timedelta(days=current_app.config["PURGE_AFTER_DAYS"])
+    count = remembered_devices.purge_ended(cutoff, dry_run)
+    if dry_run:
+        return f"{count} appareil(s) à oublier, rien supprimé"
+    db.session.commit()
+    return f"{count} appareil(s) oublié(s)"
+
+
 def purge_sent_emails(now: datetime, dry_run: bool) -> str:
     """Delete the emails sent or given up more than PURGE_AFTER_DAYS ago (mail.purge_sent)."""
     cutoff = now - timedelta(days=current_app.config["PURGE_AFTER_DAYS"])
@@ -90,6 +100,7 @@ JOBS: list[tuple[str, Job]] = [
     ("waiting-lists", serve_waiting_lists),
     ("expired-documents", expire_documents),
     ("purge-credentials", purge_spent_credentials),
+    ("purge-devices", purge_ended_devices),  # after the sessions that point to them
     ("purge-outbox", purge_sent_emails),
 ]
 

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from extensions import db
 from models import AuthSession, FamilyAccount, RememberedDevice
@@ -263,6 +263,21 @@ _SYSTEMS = (
     ("CrOS", "Chromebook"),
     ("Linux", "Linux"),
 )
+
+
+def purge_ended(cutoff: datetime, dry_run: bool = False) -> int:
+    """Delete the devices that ended (revoked or expired) before `cutoff` and that no
+    remaining session points to (the sessions go first, purge-credentials); the caller
+    commits. Returns how many."""
+    still_used = select(AuthSession.id).where(
+        AuthSession.remembered_device_id == RememberedDevice.id
+    )
+    ended = (
+        (RememberedDevice.revoked_at < cutoff) | (RememberedDevice.expires_at < cutoff)
+    ) & ~still_used.exists()
+    if dry_run:
+        return db.session.scalar(select(func.count(RememberedDevice.id)).where(ended))
+    return db.session.execute(delete(RememberedDevice).where(ended)).rowcount
 
 
 def device_label(user_agent: str | None) -> str:

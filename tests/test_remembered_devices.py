@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app import create_app
 from extensions import db
@@ -450,3 +451,23 @@ def test_staff_keep_their_30_idle_minutes_after_ticking_the_box(app, client, sta
 )
 def test_the_device_is_named_after_its_user_agent(user_agent, label):
     assert remembered_devices.device_label(user_agent) == label
+
+
+def test_the_purge_forgets_devices_ended_long_ago_once_their_sessions_are_gone(app, family, now):
+    account = family.accounts[0]
+    long_ago, recently = NOW - timedelta(days=40), NOW - timedelta(days=2)
+    for when in (long_ago, recently):
+        remembered_devices.open_remembered_session(account, when, "127.0.0.1", IPHONE)
+        accounts.revoke_sessions(account, when + timedelta(minutes=1))  # ends its device too
+    remembered_devices.open_remembered_session(account, NOW, "127.0.0.1", IPHONE)  # live
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["jobs", "run", "--dry-run"])
+    # Its session is still there in a dry run: nothing can go yet, and none is claimed.
+    assert "purge-devices: 0 appareil(s) à oublier, rien supprimé" in dry.output
+    done = runner.invoke(args=["jobs", "run"])
+    assert "purge-devices: 1 appareil(s) oublié(s)" in done.output
+
+    db.session.expire_all()
+    left = db.session.scalars(select(RememberedDevice.created_at)).all()
+    assert sorted(left) == [recently, NOW]
