@@ -11,7 +11,7 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters, typefmt
 from flask_admin.model.form import converts
 from wtforms import StringField
-from wtforms.validators import NumberRange
+from wtforms.validators import NumberRange, ValidationError
 
 from services import formatting
 from vocabulary import enum_choices, enum_label
@@ -144,8 +144,18 @@ class StaffModelConverter(AdminModelConverter):
     def handle_integer_types(self, column, field_args, **extra):
         """Counts, days and quotients are never negative, and fit their column."""
         if not any(isinstance(v, NumberRange) for v in field_args["validators"]):
-            field_args["validators"].append(NumberRange(0, LARGEST_INTEGER, INTEGER_RANGE))
+            field_args["validators"].append(IntegerRange(0, LARGEST_INTEGER, INTEGER_RANGE))
         return super().handle_integer_types(column, field_args, **extra)
+
+
+class IntegerRange(NumberRange):
+    """NumberRange for whole numbers of any length: WTForms' own asks math.isnan(), which
+    cannot take an integer past a float's range (a 400-digit number was a 500)."""
+
+    def __call__(self, form, field):
+        if isinstance(field.data, int) and not self.min <= field.data <= self.max:
+            raise ValidationError(self.message % {"min": self.min, "max": self.max})
+        super().__call__(form, field)
 
 
 INTEGER_RANGE = "Nombre entier compris entre %(min)s et %(max)s."

@@ -103,7 +103,8 @@ def test_an_amount_of_1e30_is_refused_in_french(admin_client, family):
 
 
 @pytest.mark.parametrize(
-    "field, value", [("booking_deadline_days", TWENTY_DIGITS), ("sort_order", "-1")]
+    "field, value",
+    [("booking_deadline_days", TWENTY_DIGITS), ("sort_order", "-1"), ("sort_order", "9" * 400)],
 )
 def test_integer_fields_carry_a_range(admin_client, field, value):
     form = {
