@@ -116,6 +116,27 @@ def _no_kept_month_pages():
     WEEKS.clear()
 
 
+# Connections for the most requests a race test sends at once (21, tests/test_booking_race.py)
+# and the test's own.
+RACE_POOL = 22
+
+
+@pytest.fixture
+def race_app(app, database_url, tmp_path):
+    """A second app on the same database with a pool wide enough for every racer at once."""
+    other = create_app(
+        {
+            "APP_ENV": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACE_POOL, "max_overflow": 0},
+            "UPLOAD_FOLDER": str(tmp_path / "race-uploads"),
+        }
+    )
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture
 def pin_clock():
     """The one clock seam: `pin_clock(moment)` stops the application's clock (naive UTC)."""

@@ -9,7 +9,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from extensions import db
 from models import Activity, Booking, BookingStatus, Child
 from services import booking as svc
@@ -35,22 +34,6 @@ def last_place(app):
     for child in early:
         factories.booking(child, canteen, DAY)
     return canteen.id, [child.id for child in racers]
-
-
-@pytest.fixture
-def race_app(app, database_url, tmp_path):
-    """A second app on the same database with a pool wide enough for every racer at once."""
-    other = create_app(
-        {
-            "APP_ENV": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS + 1, "max_overflow": 0},
-            "UPLOAD_FOLDER": str(tmp_path / "race-uploads"),
-        }
-    )
-    yield other
-    with other.app_context():
-        db.engine.dispose()
 
 
 def taken(activity_id: int) -> int:

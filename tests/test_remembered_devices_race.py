@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from extensions import db
 from models import AuthSession, RememberedDevice
 from services import remembered_devices
@@ -19,22 +18,6 @@ pytestmark = pytest.mark.postgres_only
 
 NOW = datetime(2026, 11, 26, 8, 0)
 RACERS = 8
-
-
-@pytest.fixture
-def race_app(app, database_url, tmp_path):
-    """A second app on the same database with a pool wide enough for every racer at once."""
-    other = create_app(
-        {
-            "APP_ENV": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACERS + 1, "max_overflow": 0},
-            "UPLOAD_FOLDER": str(tmp_path / "race-uploads"),
-        }
-    )
-    yield other
-    with other.app_context():
-        db.engine.dispose()
 
 
 def test_one_cookie_sent_at_once_by_several_requests_restores_one_session(app, race_app, family):
