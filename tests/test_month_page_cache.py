@@ -271,3 +271,22 @@ def test_whatever_the_sequence_the_month_served_is_never_stale(
             step(world)
             db.session.expire_all()
         assert_never_stale(signed_in, world.a)
+
+
+def test_a_change_committed_during_the_render_is_never_kept(signed_in, world, monkeypatch):
+    """Another request books a day between the key's read and the grid's: the page shows
+    it, and is not kept under the key read before (which would outlive an undo)."""
+    from blueprints.bookings import pages
+
+    render = pages.month_page
+
+    def render_after_a_booking(*args, **kwargs):
+        book_or_remove(world)  # committed by "another request"
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "month_page", render_after_a_booking)
+    served(signed_in, world.a)
+    monkeypatch.setattr(pages, "month_page", render)
+    book_or_remove(world)  # undone: the data is back as it was when the key was read
+    db.session.expire_all()
+    assert_never_stale(signed_in, world.a)

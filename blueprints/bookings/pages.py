@@ -259,7 +259,8 @@ def month_view(
     always rendered: the notice is shown once).
 
     The content is kept with a stand-in for the CSRF token, which changes every second,
-    and given this request's token when served."""
+    and given this request's token when served. A change committed while the page was
+    being rendered makes the key read again differ: that page is served, not kept."""
     key = (booking.month_key(child, first), tuple((c.id, c.first_name) for c in children))
     html = WEEKS.get(key, now) if notice is None else None
     if html is None:
@@ -267,7 +268,8 @@ def month_view(
         html = render_template(
             "bookings/_month.html", children=children, child=child, page=page, token=CSRF_STAND_IN
         )
-        if notice is None:
+        # The grid's queries ran after the key's: kept only if nothing changed in between.
+        if notice is None and booking.month_key(child, first) == key[0]:
             WEEKS.put(key, html, now, page.stable_until)
     content = html.replace(CSRF_STAND_IN, str(escape(token)))
     return Markup(content)  # noqa: S704 (escaped by the template, autoescape is on)
