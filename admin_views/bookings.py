@@ -33,6 +33,14 @@ class RegistrationView(StaffModelView):
     column_default_sort = ("created_at", True)
     form_columns = ("child", "activity", "school_year", "reason")
 
+    def edit_form(self, obj=None):
+        """Once asked, a registration is what the family asked for: only its reason changes
+        (an accepted one moved to another activity would skip every decision)."""
+        form = super().edit_form(obj)
+        for name in ("child", "activity", "school_year"):
+            del form[name]
+        return form
+
     @action("accept", "Accepter", "Accepter ces demandes ? Les familles sont prévenues.")
     def action_accept(self, ids):
         self._decide(ids, registrations.APPROVE, ("demande acceptée", "demandes acceptées"))

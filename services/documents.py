@@ -69,6 +69,8 @@ def review_document(
 ) -> Document:
     """Staff accept ("approve") or refuse a received document, with the reason written on it
     for a refusal: who and when recorded, the family told, journaled; one transaction."""
+    # Locked and read again: two agents reviewing the same document at once review it once.
+    db.session.refresh(document, with_for_update=True)
     if document.status != DocumentStatus.RECEIVED:
         raise ReviewError("Cette pièce a déjà été vérifiée.")
     reason = document.refusal_reason.strip()

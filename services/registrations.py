@@ -44,6 +44,8 @@ def decide_registration(
     registration: Registration, decision: str, staff: StaffUser, now: datetime, ip: str | None
 ) -> Registration:
     """Apply `decision` (APPROVE or REFUSE), tell the family, journal it, and commit."""
+    # Locked and read again: two agents deciding the same row at once decide it once.
+    db.session.refresh(registration, with_for_update=True)
     found = TRANSITIONS.get((registration.status, decision))
     if found is None:
         raise RegistrationError("Aucune demande n'est en attente pour cette inscription.")

@@ -175,3 +175,21 @@ def test_attendance_is_never_set_by_a_generic_form(client, auth, admin, family):
     client.post(url, data={"attendance": "present", "csrf_token": token})
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).attendance is None
+
+
+def test_an_accepted_registration_is_not_moved_to_another_activity(client, auth, admin, family):
+    year, canteen = factories.school_year(), factories.activity(options=("standard",))
+    care = factories.activity("care_evening", "Accueil du soir")
+    accepted = factories.registration(family.children[0], canteen, year)
+    auth.login("admin.a")
+    path = f"/admin/registration/edit/?id={accepted.id}"
+    form = {
+        "activity": str(care.id),
+        "reason": "Déménagement",
+        "csrf_token": csrf_token(client, path),
+    }
+    assert client.post(path, data=form).status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Registration, accepted.id)
+    assert (kept.activity_id, kept.status) == (canteen.id, RegistrationStatus.ACCEPTED)
+    assert kept.reason == "Déménagement"
