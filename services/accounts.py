@@ -353,11 +353,8 @@ def revoke_session(token: str | None, now: datetime) -> None:
 def revoke_sessions(account: Account, now: datetime, keep_token: str | None = None) -> None:
     """End every session of the account (but the one it is using, if given), and every
     remembered device: none of them restores a session any more, this phone's included."""
-    column = AuthSession.staff_user_id if account.is_staff else AuthSession.family_account_id
-    query = update(AuthSession).where(column == account.id, AuthSession.revoked_at.is_(None))
-    if keep_token:
-        query = query.where(AuthSession.token_hash != _digest(keep_token))
-    db.session.execute(query.values(revoked_at=now))
+    # Devices first: a restore that rotated a device's token holds its row until it commits
+    # its new session, so the sessions' update below, waiting behind it, ends that one too.
     if not account.is_staff:
         db.session.execute(
             update(RememberedDevice)
@@ -367,6 +364,11 @@ def revoke_sessions(account: Account, now: datetime, keep_token: str | None = No
             )
             .values(revoked_at=now)
         )
+    column = AuthSession.staff_user_id if account.is_staff else AuthSession.family_account_id
+    query = update(AuthSession).where(column == account.id, AuthSession.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(AuthSession.token_hash != _digest(keep_token))
+    db.session.execute(query.values(revoked_at=now))
 
 
 def change_password(account: Account, current: str, new: str, now: datetime) -> None:

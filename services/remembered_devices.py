@@ -172,16 +172,17 @@ def _end_devices(condition, now: datetime) -> None:
     device_ids = list(db.session.scalars(live))
     if not device_ids:
         return
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.remembered_device_id.in_(device_ids), AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    # The devices first, then their sessions (see accounts.revoke_sessions).
     db.session.execute(
         update(RememberedDevice)
         .where(RememberedDevice.id.in_(device_ids))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.remembered_device_id.in_(device_ids), AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
 
 
