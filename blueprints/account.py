@@ -71,6 +71,13 @@ def _render_index(status: int = 200, **forms):
     return page, status
 
 
+# The remembered devices end with the password, this phone's too (accounts.revoke_sessions).
+CHANGE_DONE_MESSAGE = (
+    "Mot de passe modifié. Vos autres appareils ont été déconnectés, et « Rester connecté » "
+    "est arrêté sur tous vos téléphones : cochez-le à nouveau à votre prochaine connexion."
+)
+
+
 @bp.get("/compte")
 @family_required
 def index():
@@ -91,7 +98,7 @@ def change_password():
                 db.session.rollback()
                 flash(str(error), "error")
             else:
-                flash("Mot de passe modifié. Vos autres appareils ont été déconnectés.", "success")
+                flash(CHANGE_DONE_MESSAGE, "success")
                 return redirect(url_for("account.index"))
     return _render_index(400, form=form)
 
