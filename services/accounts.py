@@ -169,16 +169,22 @@ def authenticate(
     return account
 
 
+def _browser_counter(account: Account, known_browser: str) -> str:
+    """The known browser's counter for the account's current password: a new password
+    (a reset after its own failures) gives it a fresh one."""
+    return f"{known_browser}:{account.password_changed_at}"
+
+
 def _locked_until(account: Account, known_browser: str | None, now: datetime):
     if known_browser is not None:
-        return sign_in_limits.browser_locked_until(known_browser, now)
+        return sign_in_limits.browser_locked_until(_browser_counter(account, known_browser), now)
     return account.locked_until if account.locked_until and account.locked_until > now else None
 
 
 def _count_failure(account: Account, known_browser: str | None, now: datetime) -> None:
     if known_browser is None:
         _record_failure(account, now)
-    elif sign_in_limits.count_browser_failure(known_browser):
+    elif sign_in_limits.count_browser_failure(_browser_counter(account, known_browser)):
         log.warning(
             "known browser locked: kind=%s id=%s",
             "StaffUser" if account.is_staff else "FamilyAccount",

@@ -327,3 +327,21 @@ def test_a_new_reset_link_ends_the_earlier_ones(app, family, issued_links):
     assert password_reset.token_is_live(second, now + timedelta(minutes=6))
     with pytest.raises(accounts.InvalidToken):
         accounts.reset_password_with_token(first, NEW_PASSWORD, now + timedelta(minutes=6))
+
+
+def test_a_new_password_frees_a_known_browser_its_own_failures_locked(app, family):
+    owner = browser_that_signed_in_before(app)
+    for _ in range(5):
+        login_from(owner, "192.0.2.10", password="pas-le-bon-mot")
+    assert login_from(owner, "192.0.2.10").status_code == 200, "this browser waits"
+    token = accounts.issue_token(account(), TokenPurpose.RESET, utcnow(), timedelta(hours=2))
+    db.session.commit()
+    owner.post(
+        f"/mot-de-passe/{token}",
+        data={
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "csrf_token": csrf_token(owner, f"/mot-de-passe/{token}"),
+        },
+    )
+    assert login_from(owner, "192.0.2.10", password=NEW_PASSWORD).status_code == 302
