@@ -62,11 +62,16 @@ class FamilyView(StaffModelView):
     form_columns = ("name", "address_line", "postcode", "city", "quotient_familial")
 
     def get_query(self):
-        # Logins and children are listed on every row: load them in two queries, not 2 per row.
+        # Logins and children are listed on every row, guardians exported: load them in three
+        # queries, not 3 per row.
         return (
             super()
             .get_query()
-            .options(selectinload(Family.accounts), selectinload(Family.children))
+            .options(
+                selectinload(Family.accounts),
+                selectinload(Family.children),
+                selectinload(Family.guardians),
+            )
         )
 
     def search_placeholder(self) -> str:

@@ -363,6 +363,26 @@ def test_the_csv_export_defuses_formulas(client, auth, staff, family):
     assert values["Identifiants"] == "famille.a"
 
 
+def test_the_family_export_costs_the_same_queries_for_three_families_as_for_nine(
+    app, client, auth, staff
+):
+    auth.login("agent.a")
+
+    def export_queries() -> int:
+        with factories.counted_queries() as statements:
+            assert client.get("/admin/family/export/csv/").status_code == 200
+        return len(statements)
+
+    for number in range(3):
+        each = factories.family_with_children(app, f"famille.e{number}", children=2)
+        factories.guardian(each, "Camille")
+    few = export_queries()
+    for number in range(3, 9):
+        each = factories.family_with_children(app, f"famille.e{number}", children=2)
+        factories.guardian(each, "Camille")
+    assert export_queries() == few
+
+
 # --- Roles and secrets --------------------------------------------------------------------
 
 
