@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -202,7 +203,6 @@ class Activity(db.Model):
     cancel_deadline_time: Mapped[str] = mapped_column(String(5), default="10:00")
     # Childcare counts for the tax certificate; canteen meals do not.
     is_childcare: Mapped[bool] = mapped_column(Boolean, default=False)
-    penalty_price_cents: Mapped[int] = mapped_column(Integer, default=0)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
     options: Mapped[list[ActivityOption]] = relationship(
@@ -246,24 +246,34 @@ class Capacity(db.Model):
 
 
 class Tariff(db.Model):
-    """Price of one unit of an activity for a quotient-familial bracket [qf_min, qf_max]."""
+    """Price of one unit of an activity (or of one of its options) for a quotient-familial
+    bracket [qf_min, qf_max], with the penalty prices of that bracket (services.tariffs)."""
 
     __tablename__ = "tariff"
     __table_args__ = (
         CheckConstraint("unit_price_cents >= 0", name="non_negative_price"),
+        CheckConstraint("walk_in_price_cents >= 0", name="non_negative_walk_in_price"),
+        CheckConstraint("late_cancel_price_cents >= 0", name="non_negative_late_cancel_price"),
         CheckConstraint("qf_min <= qf_max", name="ordered_bracket"),
         Index("ix_tariff_lookup", "activity_id", "valid_from"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
+    # None: the price of every option of the activity; set: that option's own price.
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("activity_option.id"))
     label: Mapped[str] = mapped_column(String(80), default="")
     qf_min: Mapped[int] = mapped_column(Integer, default=0)
     qf_max: Mapped[int] = mapped_column(Integer, default=999999)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
+    # A presence without booking, and a booked day missed without justification (the only
+    # way to cancel after the deadline is to declare an absence); None: the unit price.
+    walk_in_price_cents: Mapped[int | None] = mapped_column(Integer)
+    late_cancel_price_cents: Mapped[int | None] = mapped_column(Integer)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
 
     activity: Mapped[Activity] = relationship()
+    option: Mapped[ActivityOption | None] = relationship()
 
 
 class Closure(db.Model):
@@ -473,10 +483,23 @@ class InvoiceNumberSequence(db.Model):
 
 
 class Invoice(Timestamped, db.Model):
+    """An invoice of one month, or a credit note (avoir) crediting an issued invoice."""
+
     __tablename__ = "invoice"
     __table_args__ = (
         UniqueConstraint("family_id", "period_month", "kind", "credits_invoice_id"),
         Index("ix_invoice_family_period", "family_id", "period_month"),
+        # One invoice per family and month, whatever happens (NULLs are distinct in the
+        # unique constraint above): a billing run run twice cannot bill a month twice.
+        Index(
+            "uq_invoice_family_month",
+            "family_id",
+            "period_month",
+            unique=True,
+            sqlite_where=text("kind = 'invoice'"),
+            postgresql_where=text("kind = 'invoice'"),
+        ),
+        CheckConstraint("total_cents >= 0", name="non_negative_total"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"))
@@ -493,6 +516,10 @@ class Invoice(Timestamped, db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(DateTime)
     due_on: Mapped[date | None] = mapped_column(Date)
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Why a credit note was issued (shown to the family and on its PDF).
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     family: Mapped[Family] = relationship()
     lines: Mapped[list[InvoiceLine]] = relationship(
@@ -509,6 +536,7 @@ class InvoiceLine(db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"))
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("activity_option.id"))
     label: Mapped[str] = mapped_column(String(200))
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
@@ -523,7 +551,14 @@ class Payment(Timestamped, db.Model):
     """Money received (règlement), allocated to invoices."""
 
     __tablename__ = "payment"
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="positive_amount"),)
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="positive_amount"),
+        CheckConstraint(
+            "refunded_cents >= 0 AND charged_back_cents >= 0 "
+            "AND refunded_cents + charged_back_cents <= amount_cents",
+            name="returned_within_amount",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, "payment_method"))
@@ -532,13 +567,21 @@ class Payment(Timestamped, db.Model):
     )
     amount_cents: Mapped[int] = mapped_column(Integer)
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    charged_back_cents: Mapped[int] = mapped_column(Integer, default=0)
     received_on: Mapped[date | None] = mapped_column(Date)
     mollie_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # Online payments: the key sent to Mollie (a retried creation makes no second payment)
+    # and the hosted checkout the family is sent to while the payment is open.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    checkout_url: Mapped[str] = mapped_column(String(500), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
     reference: Mapped[str] = mapped_column(String(120), default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     family: Mapped[Family] = relationship()
-    allocations: Mapped[list[PaymentAllocation]] = relationship(back_populates="payment")
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", cascade="all, delete-orphan", order_by="PaymentAllocation.id"
+    )
 
 
 class PaymentAllocation(db.Model):
@@ -554,6 +597,40 @@ class PaymentAllocation(db.Model):
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
     invoice: Mapped[Invoice] = relationship()
+
+
+class TaxCertificate(Timestamped, db.Model):
+    """An attestation fiscale as issued: the amounts per child are kept as issued (JSON),
+    so the PDF a family downloads later says what staff issued."""
+
+    __tablename__ = "tax_certificate"
+    __table_args__ = (UniqueConstraint("family_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    children_json: Mapped[str] = mapped_column(Text, default="[]")
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    family: Mapped[Family] = relationship()
+
+
+class StaffNotice(Timestamped, db.Model):
+    """Something staff must look at that no family asked for: a payment whose amount does
+    not match, an invoice paid twice, a chargeback (SECURITY.md 23 and 26)."""
+
+    __tablename__ = "staff_notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(500))
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    family: Mapped[Family | None] = relationship()
+    payment: Mapped[Payment | None] = relationship()
 
 
 # --- Documents, news, alerts, requests --------------------------------------------------

@@ -13,7 +13,16 @@ from flask_login import current_user
 from admin_views.base import ReadOnlyView, StaffModelView
 from admin_views.fields import MoneyField, money_columns, month_cell, related_cell
 from extensions import db
-from models import Invoice, InvoiceLine, Payment, PaymentAllocation, PaymentMethod, Tariff
+from models import (
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    StaffNotice,
+    Tariff,
+    TaxCertificate,
+)
 from services.formatting import money
 from vocabulary import enum_label
 
@@ -134,6 +143,24 @@ class PaymentAllocationView(ReadOnlyView):
     column_formatters = {**money_columns("amount_cents"), "payment": related_cell(payment_text)}
 
 
+class TaxCertificateView(ReadOnlyView):
+    column_list = ("year", "family", "total_cents", "issued_at")
+    column_searchable_list = ("family.name",)
+    column_filters = ("year",)
+    column_default_sort = [("year", True), ("id", False)]
+    column_formatters = money_columns("total_cents")
+
+
+class StaffNoticeView(ReadOnlyView):
+    """Payments that need a person: amounts that do not match, invoices paid twice."""
+
+    column_list = ("created_at", "kind", "message", "family", "payment", "resolved_at")
+    column_searchable_list = ("message", "family.name")
+    column_filters = ("kind", "resolved_at")
+    column_default_sort = ("created_at", True)
+    column_formatters = {"payment": related_cell(payment_text)}
+
+
 def add_views(admin: Admin) -> None:
     admin.add_views(
         TariffView(Tariff, db, name="Tarifs", category=CATEGORY),
@@ -143,4 +170,6 @@ def add_views(admin: Admin) -> None:
         PaymentAllocationView(
             PaymentAllocation, db, name="Affectations des règlements", category=CATEGORY
         ),
+        TaxCertificateView(TaxCertificate, db, name="Attestations fiscales", category=CATEGORY),
+        StaffNoticeView(StaffNotice, db, name="Anomalies de paiement", category=CATEGORY),
     )

@@ -6,7 +6,6 @@ from flask_admin import Admin
 from wtforms.validators import Regexp
 
 from admin_views.base import StaffModelView
-from admin_views.fields import MoneyField, money_columns
 from extensions import db
 from models import Activity, ActivityOption, Capacity, Closure, School, SchoolYear, utcnow
 from services import booking
@@ -41,12 +40,9 @@ class ActivityView(StaffModelView):
         "cancel_deadline_days",
         "cancel_deadline_time",
         "is_childcare",
-        "penalty_price_cents",
     )
     column_default_sort = "sort_order"
-    column_formatters = money_columns("penalty_price_cents")
     form_columns = (*column_list[1:], "sort_order")
-    form_overrides = {"penalty_price_cents": MoneyField}
     form_args = {
         "booking_deadline_time": {"validators": [HOUR]},
         "cancel_deadline_time": {"validators": [HOUR]},

@@ -46,13 +46,14 @@ TRAINING_REASON = "Formation du personnel : ni restauration ni accueil périscol
 CHALMEL, THERESE = "École Théodore Chalmel", "École Sainte-Thérèse"
 
 # Deadlines are "N working days before, at HH:MM", the same for booking and cancelling.
+# A presence without booking costs the walk-in price, whatever the quotient.
 ACTIVITIES = {
     "canteen": {
         "name": "Restaurant scolaire",
         "validation_mode": ValidationMode.AUTOMATIC,
         "deadline": (2, "10:00"),
         "is_childcare": False,
-        "penalty_price_cents": 600,
+        "walk_in_price_cents": 600,
         "options": (("standard", "Repas standard"), ("sans-viande", "Repas sans viande")),
     },
     "care_morning": {
@@ -60,7 +61,7 @@ ACTIVITIES = {
         "validation_mode": ValidationMode.AUTOMATIC,
         "deadline": (1, "18:00"),
         "is_childcare": True,
-        "penalty_price_cents": 400,
+        "walk_in_price_cents": 400,
         "options": (("matin", "7h30 – 8h30"),),
     },
     "care_evening": {
@@ -68,7 +69,7 @@ ACTIVITIES = {
         "validation_mode": ValidationMode.MANUAL,
         "deadline": (1, "12:00"),
         "is_childcare": True,
-        "penalty_price_cents": 500,
+        "walk_in_price_cents": 500,
         "options": (("jusqu-17h30", "jusqu'à 17h30"), ("jusqu-18h45", "jusqu'à 18h45")),
     },
 }

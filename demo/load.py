@@ -168,7 +168,6 @@ def _activity(demo: Demo, code: str, spec: dict, order: int) -> Activity:
         cancel_deadline_days=days,
         cancel_deadline_time=at,
         is_childcare=spec["is_childcare"],
-        penalty_price_cents=spec["penalty_price_cents"],
         sort_order=order,
     )
     for index, (option_code, label) in enumerate(spec["options"]):
@@ -195,6 +194,7 @@ def _capacities_and_tariffs(demo: Demo) -> None:
                     qf_min=low,
                     qf_max=high,
                     unit_price_cents=cents,
+                    walk_in_price_cents=ACTIVITIES[code]["walk_in_price_cents"],
                     valid_from=YEAR_START,
                 )
             )

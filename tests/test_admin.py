@@ -38,9 +38,11 @@ from models import (
     Registration,
     Resource,
     SchoolYear,
+    StaffNotice,
     StaffRole,
     StaffUser,
     Tariff,
+    TaxCertificate,
     ValidationMode,
 )
 from services import mail
@@ -134,7 +136,7 @@ def one_of_each(family, staff):
     option = ActivityOption(activity=activity, code="standard", label="Standard", is_default=True)
     db.session.add(option)
     year = SchoolYear(label="2026-2027", starts_on=date(2026, 9, 1), ends_on=date(2027, 7, 3))
-    invoice = Invoice(family=family, period_month=date(2026, 11, 1), total_cents=-350)
+    invoice = Invoice(family=family, period_month=date(2026, 11, 1), total_cents=350)
     payment = Payment(family=family, method=PaymentMethod.CHEQUE, amount_cents=350)
     db.session.add_all(
         [
@@ -174,6 +176,10 @@ def one_of_each(family, staff):
             ChangeRequest(family=family, entity="Family", entity_id=family.id, field="city"),
             AuditEvent(actor="agent.a", action="update", entity="Family", entity_id=str(family.id)),
             OutboxEmail(to_address="famille.a@example.org", subject="Bienvenue", body_text="Salut"),
+            TaxCertificate(
+                family=family, year=2026, total_cents=350, issued_at=datetime(2027, 1, 15, 9)
+            ),
+            StaffNotice(kind="amount-mismatch", message="Montant différent", payment=payment),
         ]
     )
     db.session.commit()

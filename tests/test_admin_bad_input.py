@@ -115,7 +115,6 @@ def test_integer_fields_carry_a_range(admin_client, field, value):
         "booking_deadline_time": "10:00",
         "cancel_deadline_days": "2",
         "cancel_deadline_time": "10:00",
-        "penalty_price_cents": "0",
         "sort_order": "3",
         "csrf_token": csrf_token(admin_client, "/admin/activity/new/"),
     }
