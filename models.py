@@ -102,6 +102,33 @@ class InvoiceStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class InvoiceStanding(enum.StrEnum):
+    """Where a bill stands for the family (FINANCES), from what it still owes; not stored."""
+
+    TO_PAY = "to-pay"
+    PARTLY_PAID = "partly-paid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    CREDIT_NOTE = "credit-note"
+
+
+class PriceKind(enum.StrEnum):
+    """Which of a tariff's prices a billed day costs (services.tariffs); not stored."""
+
+    UNIT = "unit"
+    WALK_IN = "walk-in"
+    LATE_CANCEL = "late-cancel"
+
+
+class NotBilledReason(enum.StrEnum):
+    """Why a booked day of the month is not on its invoice (services.billing); not stored."""
+
+    CLOSED = "closed"
+    ABSENCE_JUSTIFIED = "absence-justified"
+    CANCELLED_IN_TIME = "cancelled-in-time"
+    NOT_BOOKED = "not-booked"
+
+
 class PaymentMethod(enum.StrEnum):
     ONLINE = "online"
     CHEQUE = "cheque"

@@ -20,9 +20,12 @@ from models import (
     DocumentStatus,
     DocumentType,
     InvoiceKind,
+    InvoiceStanding,
     InvoiceStatus,
+    NotBilledReason,
     PaymentMethod,
     PaymentStatus,
+    PriceKind,
     RegistrationStatus,
     RequestStatus,
     StaffRole,
@@ -78,6 +81,14 @@ INVOICE_STATUSES = {
     InvoiceStatus.PAID: "payée",
     InvoiceStatus.CANCELLED: "annulée",
 }
+# What a bill still asks of the family, as FINANCES shows it.
+INVOICE_STANDINGS = {
+    InvoiceStanding.TO_PAY: "à payer",
+    InvoiceStanding.PARTLY_PAID: "partiellement payée",
+    InvoiceStanding.PAID: "payée",
+    InvoiceStanding.CANCELLED: "annulée",
+    InvoiceStanding.CREDIT_NOTE: "avoir déduit",
+}
 PAYMENT_METHODS = {
     PaymentMethod.ONLINE: "en ligne",
     PaymentMethod.CHEQUE: "chèque",
@@ -85,12 +96,32 @@ PAYMENT_METHODS = {
     PaymentMethod.CESU: "CESU",
     PaymentMethod.TRANSFER: "virement",
 }
+# How a sentence says the way a family paid: « votre règlement par chèque de 45,00 € ».
+PAYMENT_METHOD_PHRASES = {
+    PaymentMethod.ONLINE: "en ligne",
+    PaymentMethod.CHEQUE: "par chèque",
+    PaymentMethod.CASH: "en espèces",
+    PaymentMethod.CESU: "par CESU",
+    PaymentMethod.TRANSFER: "par virement",
+}
 PAYMENT_STATUSES = {
     PaymentStatus.OPEN: "en cours",
     PaymentStatus.PAID: "payé",
     PaymentStatus.FAILED: "échoué",
     PaymentStatus.CANCELED: "abandonné",
     PaymentStatus.EXPIRED: "expiré",
+}
+# The billing run's words: what an invoice line's price is, why a day is not billed.
+PRICE_KINDS = {
+    PriceKind.UNIT: "prix normal",
+    PriceKind.WALK_IN: "présence sans réservation",
+    PriceKind.LATE_CANCEL: "absence non justifiée",
+}
+NOT_BILLED_REASONS = {
+    NotBilledReason.CLOSED: "fermeture",
+    NotBilledReason.ABSENCE_JUSTIFIED: "absence justifiée",
+    NotBilledReason.CANCELLED_IN_TIME: "annulé à temps",
+    NotBilledReason.NOT_BOOKED: "non réservé",
 }
 
 # --- Documents, alerts, people ------------------------------------------------------------
@@ -134,8 +165,11 @@ WORDS: dict[type[Enum], Mapping[Enum, str]] = {
     Attendance: ATTENDANCES,
     InvoiceKind: INVOICE_KINDS,
     InvoiceStatus: INVOICE_STATUSES,
+    InvoiceStanding: INVOICE_STANDINGS,
     PaymentMethod: PAYMENT_METHODS,
     PaymentStatus: PAYMENT_STATUSES,
+    PriceKind: PRICE_KINDS,
+    NotBilledReason: NOT_BILLED_REASONS,
     DocumentType: DOCUMENT_TYPES,
     DocumentStatus: DOCUMENT_STATUSES,
     RequestStatus: REQUEST_STATUSES,

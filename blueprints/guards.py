@@ -40,3 +40,43 @@ def child_of_current_family(child_id: int, children=None):
     if found is None or found.family_id != current_family().id:
         abort(404)
     return found
+
+
+def invoice_of_current_family(invoice_id: int):
+    """The family's issued invoice or credit note with this id, or 404 (never another
+    family's, never a draft: a draft is not yet a bill)."""
+    from extensions import db
+    from models import Invoice, InvoiceStatus
+
+    found = db.session.get(Invoice, invoice_id)
+    if found is None or found.family_id != current_family().id:
+        abort(404)
+    if found.status == InvoiceStatus.DRAFT:
+        abort(404)
+    return found
+
+
+def payment_of_current_family(payment_id: int):
+    """The family's payment with this id, or 404 (never another family's)."""
+    from extensions import db
+    from models import Payment
+
+    found = db.session.get(Payment, payment_id)
+    if found is None or found.family_id != current_family().id:
+        abort(404)
+    return found
+
+
+def tax_certificate_of_current_family(year: int):
+    """The family's tax certificate of this year, or 404 (none issued, or not its own)."""
+    from extensions import db
+    from models import TaxCertificate
+
+    found = db.session.scalar(
+        db.select(TaxCertificate).where(
+            TaxCertificate.family_id == current_family().id, TaxCertificate.year == year
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
