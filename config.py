@@ -33,7 +33,10 @@ class Config:
     # How many reverse proxies sit in front of the app; X-Forwarded-For is trusted that deep only.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     MOLLIE_API_KEY = os.environ.get("MOLLIE_API_KEY", "test_simulator")
-    MOLLIE_API_ENDPOINT = os.environ.get("MOLLIE_API_ENDPOINT", "")
+    # Development: the simulator `make run` starts (python -m mollie_simulator --port 5001).
+    MOLLIE_API_ENDPOINT = os.environ.get("MOLLIE_API_ENDPOINT", "http://127.0.0.1:5001")
+    # Per address: Mollie's retries never come near it; a flood does.
+    MOLLIE_WEBHOOK_RATE = os.environ.get("MOLLIE_WEBHOOK_RATE", "120 per minute")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
@@ -53,6 +56,18 @@ class Config:
     # Spent sessions and used or expired links are kept this long, then purged by the jobs.
     PURGE_AFTER_DAYS = _env_int("PURGE_AFTER_DAYS", 30)
     COMMUNE_NAME = os.environ.get("COMMUNE_NAME", "Mairie de Saint-Exemple")
+    # Who issues the invoices, receipts and tax certificates, as printed on their PDFs.
+    COMMUNE_SERVICE = os.environ.get("COMMUNE_SERVICE", "Service des affaires scolaires")
+    COMMUNE_ADDRESS = os.environ.get("COMMUNE_ADDRESS", "1 place de la Mairie")
+    COMMUNE_POSTCODE_CITY = os.environ.get("COMMUNE_POSTCODE_CITY", "35999 Saint-Exemple")
+    COMMUNE_SIRET = os.environ.get("COMMUNE_SIRET", "000 000 000 00017")
+    COMMUNE_EMAIL = os.environ.get("COMMUNE_EMAIL", "affaires-scolaires@mairie.example")
+    COMMUNE_PHONE = os.environ.get("COMMUNE_PHONE", "02 00 00 00 00")
+    # How to pay at the mairie: cheques to the public treasurer, at the office's hours.
+    PAYMENT_TREASURER = os.environ.get("PAYMENT_TREASURER", "Trésor public")
+    PAYMENT_OFFICE_HOURS = os.environ.get(
+        "PAYMENT_OFFICE_HOURS", "du lundi au vendredi de 8 h 30 à 12 h et de 13 h 30 à 17 h"
+    )
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "portail_session"
@@ -75,6 +90,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "https://portail.example"
+    # Nothing listens there: a test that pays starts its own simulator and sets its URL.
+    MOLLIE_API_ENDPOINT = "http://127.0.0.1:9"
     MAIL_SERVER = ""
 
 
@@ -82,6 +99,8 @@ class ProductionConfig(Config):
     """Refuses to start on unsafe settings (see validate)."""
 
     APP_ENV = "production"
+    # Mollie's own API unless set (and set, it is refused: see validate).
+    MOLLIE_API_ENDPOINT = os.environ.get("MOLLIE_API_ENDPOINT", "")
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 
 from extensions import db
 from models import AccountToken, AuthSession
-from services import booking, documents, mail, remembered_devices
+from services import booking, documents, mail, payments, remembered_devices
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ def expire_documents(now: datetime, dry_run: bool) -> str:
 Job = Callable[[datetime, bool], str]
 
 JOBS: list[tuple[str, Job]] = [
+    ("mollie-reconcile", payments.reconcile_open_payments),  # before the outbox: its alerts
     ("outbox", send_outbox),
     ("waiting-lists", serve_waiting_lists),
     ("expired-documents", expire_documents),
