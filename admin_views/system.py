@@ -22,6 +22,9 @@ ACTIONS = {
     "disable": "Compte désactivé",
     "enable": "Compte réactivé",
     "previous-address-told": "Ancienne adresse prévenue",
+    "payment-recorded": "Règlement enregistré",
+    "refund": "Remboursement",
+    "reminder": "Relance envoyée",
 }
 
 

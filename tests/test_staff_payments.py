@@ -1,0 +1,508 @@
+"""Issue 9, point 7: money received at the counter, refunds, reminders, the treasurer's
+exports (services.staff_payments)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import (
+    Alert,
+    AlertKind,
+    AuditEvent,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    OutboxEmail,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentStatus,
+)
+from services import ledger
+from services import staff_payments as counter
+from services.formatting import money
+from services.staff_payments import StaffPaymentError
+
+NOW = datetime(2026, 11, 26, 9, 0)  # Thursday 26 November 2026, 10:00 in Paris
+TODAY = date(2026, 11, 26)
+
+
+def make_invoice(family, month: int, cents: int, due_on=date(2026, 11, 30), **fields) -> Invoice:
+    values = {
+        "number": f"2026-{month:06d}",
+        "status": InvoiceStatus.ISSUED,
+        "issued_at": datetime(2026, month + 1, 2, 7),
+        **fields,
+    }
+    invoice = Invoice(
+        family=family, period_month=date(2026, month, 1), due_on=due_on, total_cents=cents, **values
+    )
+    db.session.add(invoice)
+    db.session.commit()
+    return invoice
+
+
+def record(family, staff, cents, invoices, method=PaymentMethod.CHEQUE, **fields):
+    arguments = {
+        "received_on": TODAY,
+        "reference": "Chèque n° 0000042",
+        "now": NOW,
+        "ip": "203.0.113.9",
+        **fields,
+    }
+    return counter.record_payment(
+        family, method, cents, invoice_ids=[i.id for i in invoices], staff=staff, **arguments
+    )
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def nothing_written() -> bool:
+    return all(count(model) == 0 for model in (Payment, PaymentAllocation, Alert, AuditEvent))
+
+
+@pytest.fixture
+def invoices(family):
+    return make_invoice(family, 9, 4000), make_invoice(family, 10, 3000)
+
+
+# --- Recording ------------------------------------------------------------------------
+
+
+def test_a_cheque_pays_the_chosen_invoices_in_the_order_given(family, staff, invoices):
+    september, october = invoices
+
+    payment = record(family, staff, 5000, [october, september])
+
+    assert (payment.status, payment.method, payment.recorded_by_id) == (
+        PaymentStatus.PAID,
+        PaymentMethod.CHEQUE,
+        staff.id,
+    )
+    # October first, as chosen: it is paid in full, September owes what is left.
+    assert ledger.due_cents([september, october]) == {september.id: 2000, october.id: 0}
+    assert (october.status, september.status) == (InvoiceStatus.PAID, InvoiceStatus.ISSUED)
+    assert ledger.balance_cents(family.id) == 2000
+
+
+def test_the_family_is_told_and_gets_an_email(family, staff, invoices):
+    record(family, staff, 4500, invoices)
+
+    alert = db.session.scalar(select(Alert))
+    assert alert.kind == AlertKind.PAYMENT
+    assert alert.link == "/finances"
+    assert alert.message.startswith(f"Votre règlement par chèque de {money(4500)} a été enregistré")
+    assert "2026-000009 et 2026-000010" in alert.message
+    assert count(OutboxEmail) == 1
+
+
+def test_the_recording_is_journaled_with_what_it_allocated(family, staff, invoices):
+    payment = record(family, staff, 4500, invoices)
+
+    event = db.session.scalar(select(AuditEvent))
+    assert (event.action, event.entity, event.entity_id) == (
+        "payment-recorded",
+        "Payment",
+        str(payment.id),
+    )
+    assert (event.actor, event.ip) == (staff.username, "203.0.113.9")
+    changes = json.loads(event.changes)
+    assert changes["amount_cents"] == [None, 4500]
+    assert changes["allocations"] == [None, {"2026-000009": 4000, "2026-000010": 500}]
+
+
+@pytest.mark.parametrize(
+    "method", [PaymentMethod.CASH, PaymentMethod.CESU, PaymentMethod.TRANSFER, "cash"]
+)
+def test_each_counter_method_is_recorded(family, staff, invoices, method):
+    payment = record(family, staff, 1000, invoices, method=method)
+    assert payment.method == PaymentMethod(method)
+
+
+@pytest.mark.parametrize(
+    "cents, fields, message",
+    [
+        (4000, {"method": PaymentMethod.ONLINE}, "Mollie"),
+        (4000, {"method": "bitcoin"}, "Mode de règlement inconnu"),
+        (0, {}, "supérieur à 0,00"),
+        (-500, {}, "supérieur à 0,00"),
+        (7001, {}, "dépasse ce que doivent les factures choisies"),
+        (4000, {"received_on": None}, "Indiquez le jour"),
+        (4000, {"received_on": date(2026, 11, 27)}, "futur"),
+        (4000, {"reference": "x" * 121}, "120 caractères"),
+    ],
+)
+def test_a_refused_payment_writes_nothing(family, staff, invoices, cents, fields, message):
+    with pytest.raises(StaffPaymentError) as refused:
+        record(family, staff, cents, invoices, **fields)
+
+    assert message in refused.value.message
+    assert nothing_written()
+    assert ledger.balance_cents(family.id) == 7000
+
+
+def test_the_refusal_of_an_amount_too_high_says_both_amounts(family, staff, invoices):
+    with pytest.raises(StaffPaymentError) as refused:
+        record(family, staff, 7001, invoices)
+    assert money(7001) in refused.value.message and money(7000) in refused.value.message
+
+
+def test_an_invoice_of_another_family_is_refused(family, other_family, staff):
+    theirs = make_invoice(other_family, 10, 3000)
+
+    with pytest.raises(StaffPaymentError, match="pas une facture émise de cette famille"):
+        record(family, staff, 1000, [theirs])
+    assert nothing_written()
+
+
+def test_a_credit_note_a_draft_or_no_invoice_cannot_be_paid(family, staff, invoices):
+    october = invoices[1]
+    note = make_invoice(
+        family,
+        10,
+        500,
+        number="2026-000099",
+        kind=InvoiceKind.CREDIT_NOTE,
+        credits_invoice_id=october.id,
+    )
+    draft = make_invoice(family, 11, 800, number=None, status=InvoiceStatus.DRAFT)
+    for chosen in ([note], [draft]):
+        with pytest.raises(StaffPaymentError, match="pas une facture émise"):
+            record(family, staff, 100, chosen)
+    with pytest.raises(StaffPaymentError, match="au moins une facture"):
+        record(family, staff, 100, [])
+    assert nothing_written()
+
+
+def test_an_invoice_already_paid_is_refused_by_its_number(family, staff, invoices):
+    september, october = invoices
+    record(family, staff, 4000, [september])
+
+    with pytest.raises(StaffPaymentError, match="2026-000009 est déjà réglée"):
+        record(family, staff, 1000, [september, october])
+    assert count(Payment) == 1
+
+
+def test_a_credit_note_lowers_what_may_be_paid(family, staff, invoices):
+    october = invoices[1]
+    make_invoice(
+        family,
+        10,
+        1200,
+        number="2026-000099",
+        kind=InvoiceKind.CREDIT_NOTE,
+        credits_invoice_id=october.id,
+    )
+    with pytest.raises(StaffPaymentError, match="dépasse"):
+        record(family, staff, 3000, [october])
+
+    record(family, staff, 1800, [october])
+    assert october.status == InvoiceStatus.PAID
+
+
+# --- Refunds --------------------------------------------------------------------------
+
+
+def test_a_refund_makes_the_last_invoice_owe_again(family, staff, invoices):
+    september, october = invoices
+    payment = record(family, staff, 6000, [september, october])
+
+    counter.refund_payment(payment, 1500, "Erreur de saisie", staff, NOW, "203.0.113.9")
+
+    assert payment.refunded_cents == 1500
+    assert sum(a.amount_cents for a in payment.allocations) == 4500
+    assert ledger.due_cents([september, october]) == {september.id: 0, october.id: 2500}
+    assert october.status == InvoiceStatus.ISSUED
+    assert ledger.balance_cents(family.id) == 2500
+
+
+def test_a_refund_is_told_and_journaled_with_its_reason(family, staff, invoices):
+    payment = record(family, staff, 4000, invoices[:1])
+
+    counter.refund_payment(payment, 4000, "Chèque  rejeté\npar la banque", staff, NOW)
+
+    alert = db.session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+    assert alert.kind == AlertKind.PAYMENT and alert.link == "/finances"
+    assert f"Nous vous avons remboursé {money(4000)}" in alert.message
+    assert "26 novembre 2026" in alert.message
+    assert alert.message.endswith("Motif : Chèque rejeté par la banque")
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.action == "refund"
+    assert json.loads(event.changes) == {
+        "refunded_cents": [0, 4000],
+        "reason": [None, "Chèque rejeté par la banque"],
+    }
+    assert payment.allocations == []
+    assert invoices[0].status == InvoiceStatus.ISSUED
+
+
+def test_refunds_add_up_to_the_amount_and_no_further(family, staff, invoices):
+    payment = record(family, staff, 4000, invoices[:1])
+    counter.refund_payment(payment, 2500, "Trop perçu", staff, NOW)
+
+    with pytest.raises(StaffPaymentError, match=f"Au plus {money(1500)}"):
+        counter.refund_payment(payment, 1501, "Trop perçu", staff, NOW)
+    counter.refund_payment(payment, 1500, "Trop perçu", staff, NOW)
+
+    assert payment.refunded_cents == 4000
+    assert payment.allocations == []
+
+
+@pytest.mark.parametrize(
+    "cents, reason, message",
+    [(0, "Motif", "supérieur à 0,00"), (100, "  ", "motif"), (100, "x" * 301, "300 caractères")],
+)
+def test_a_refused_refund_writes_nothing(family, staff, invoices, cents, reason, message):
+    payment = record(family, staff, 4000, invoices[:1])
+    events = count(AuditEvent)
+
+    with pytest.raises(StaffPaymentError, match=message):
+        counter.refund_payment(payment, cents, reason, staff, NOW)
+
+    db.session.expire_all()
+    assert payment.refunded_cents == 0
+    assert sum(a.amount_cents for a in payment.allocations) == 4000
+    assert count(AuditEvent) == events
+
+
+def test_an_online_payment_is_refunded_at_mollie_not_here(family, staff, invoices):
+    online = Payment(
+        family=family,
+        method=PaymentMethod.ONLINE,
+        status=PaymentStatus.PAID,
+        amount_cents=4000,
+        mollie_id="tr_WDqYK6vllg",
+    )
+    db.session.add(online)
+    db.session.commit()
+
+    with pytest.raises(StaffPaymentError, match="se rembourse depuis Mollie"):
+        counter.refund_payment(online, 1000, "Demande de la famille", staff, NOW)
+    db.session.expire_all()
+    assert online.refunded_cents == 0
+
+
+def test_an_unpaid_online_payment_cannot_be_refunded(family, staff):
+    failed = Payment(
+        family=family,
+        method=PaymentMethod.CHEQUE,
+        status=PaymentStatus.FAILED,
+        amount_cents=4000,
+    )
+    db.session.add(failed)
+    db.session.commit()
+    with pytest.raises(StaffPaymentError, match="encaissé"):
+        counter.refund_payment(failed, 1000, "Motif", staff, NOW)
+
+
+# --- Unpaid invoices and reminders ----------------------------------------------------
+
+
+def test_the_unpaid_list_holds_what_is_owed_and_the_days_late(family, other_family, staff):
+    late = make_invoice(family, 9, 4000, due_on=date(2026, 10, 31))
+    not_yet = make_invoice(family, 10, 3000, due_on=date(2026, 11, 30))
+    paid = make_invoice(other_family, 9, 2000, number="2026-000020", due_on=date(2026, 10, 31))
+    record(other_family, staff, 2000, [paid])
+    record(family, staff, 1000, [late])
+
+    rows = {row.invoice.id: row for row in counter.unpaid_invoices(TODAY)}
+
+    assert set(rows) == {late.id, not_yet.id}
+    assert (rows[late.id].owing_cents, rows[late.id].days_late) == (3000, 26)
+    assert (rows[not_yet.id].owing_cents, rows[not_yet.id].days_late) == (3000, 0)
+
+
+def test_the_unpaid_list_searches_and_filters_by_days_late(family, other_family):
+    make_invoice(family, 9, 4000, due_on=date(2026, 10, 31))
+    make_invoice(family, 10, 3000, due_on=date(2026, 11, 20))
+    make_invoice(other_family, 10, 2000, number="2026-000030", due_on=date(2026, 11, 20))
+
+    def numbers(**filters):
+        return sorted(row.invoice.number for row in counter.unpaid_invoices(TODAY, **filters))
+
+    assert numbers(min_days_late=7) == ["2026-000009"]
+    assert numbers(min_days_late=6) == ["2026-000009", "2026-000010", "2026-000030"]
+    assert numbers(search=other_family.name.lower()) == ["2026-000030"]
+    assert numbers(search="000010") == ["2026-000010"]
+    assert numbers(search="%") == []
+
+
+def test_one_reminder_per_family_lists_its_invoices(family, other_family, staff):
+    mine = make_invoice(family, 9, 4000), make_invoice(family, 10, 3000)
+    theirs = make_invoice(other_family, 10, 2000, number="2026-000030")
+
+    outcome = counter.send_reminders([i.id for i in (*mine, theirs)], staff, NOW, "203.0.113.9")
+
+    assert (outcome.families, len(outcome.reminded), outcome.skipped) == (2, 3, [])
+    alerts = db.session.scalars(select(Alert).where(Alert.family_id == family.id)).all()
+    assert len(alerts) == 1
+    assert alerts[0].kind == AlertKind.INVOICE and alerts[0].link == "/finances"
+    assert alerts[0].message.startswith(f"Relance : 2 factures restent à régler ({money(7000)}")
+    assert [line.split(" (")[0] for line in alerts[0].details.splitlines()] == [
+        "Facture n° 2026-000009",
+        "Facture n° 2026-000010",
+    ]
+    assert count(OutboxEmail) == 2
+    for invoice in (*mine, theirs):
+        assert (invoice.reminder_count, invoice.last_reminder_at) == (1, NOW)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reminder")).all()
+    assert len(events) == 3
+
+
+def test_an_invoice_is_not_reminded_twice_the_same_day(family, staff):
+    invoice = make_invoice(family, 9, 4000)
+    counter.send_reminders([invoice.id], staff, NOW)
+
+    # 23:30 in Paris the same day, then 00:30 the next day.
+    again = counter.send_reminders([invoice.id], staff, datetime(2026, 11, 26, 22, 30))
+    assert again.reminded == [] and again.skipped == [(invoice, "déjà relancée aujourd'hui")]
+    assert invoice.reminder_count == 1
+    assert count(Alert) == 1
+
+    next_day = counter.send_reminders([invoice.id], staff, datetime(2026, 11, 26, 23, 30))
+    assert next_day.reminded == [invoice]
+    assert invoice.reminder_count == 2
+
+
+def test_a_paid_invoice_or_a_credit_note_is_not_reminded(family, staff, invoices):
+    september, october = invoices
+    record(family, staff, 4000, [september])
+    note = make_invoice(
+        family,
+        10,
+        500,
+        number="2026-000099",
+        kind=InvoiceKind.CREDIT_NOTE,
+        credits_invoice_id=october.id,
+    )
+
+    outcome = counter.send_reminders([september.id, october.id, note.id], staff, NOW)
+
+    assert outcome.reminded == [october]
+    assert dict(outcome.skipped) == {
+        september: "elle est réglée",
+        note: "ce n'est pas une facture émise",
+    }
+    assert september.reminder_count == 0
+    assert (
+        f"({money(2500)})"
+        in db.session.scalars(select(Alert).order_by(Alert.id.desc())).first().message
+    )
+
+
+# --- Exports --------------------------------------------------------------------------
+
+
+def test_the_invoice_export_holds_credited_paid_and_owing(family, staff, invoices):
+    september, october = invoices
+    make_invoice(
+        family,
+        10,
+        500,
+        number="2026-000099",
+        kind=InvoiceKind.CREDIT_NOTE,
+        credits_invoice_id=october.id,
+    )
+    record(family, staff, 4500, [september, october])
+
+    header, *rows = counter.invoice_rows(date(2026, 10, 1), date(2026, 11, 30))
+
+    assert header[0] == "Numéro" and header[-1] == "Reste dû"
+    assert rows == [
+        (
+            "2026-000009",
+            family.name,
+            "09/2026",
+            "02/10/2026",
+            "30/11/2026",
+            "Facture",
+            "",
+            "40,00",
+            "0,00",
+            "40,00",
+            "0,00",
+        ),
+        (
+            "2026-000010",
+            family.name,
+            "10/2026",
+            "02/11/2026",
+            "30/11/2026",
+            "Facture",
+            "",
+            "30,00",
+            "5,00",
+            "5,00",
+            "20,00",
+        ),
+        (
+            "2026-000099",
+            family.name,
+            "10/2026",
+            "02/11/2026",
+            "30/11/2026",
+            "Avoir",
+            "2026-000010",
+            "5,00",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
+def test_the_invoice_export_keeps_to_the_paris_days_asked(family):
+    make_invoice(family, 9, 4000, issued_at=datetime(2026, 10, 31, 23, 30))  # 1 Nov in Paris
+    numbers = [row[0] for row in counter.invoice_rows(date(2026, 11, 1), date(2026, 11, 1))[1:]]
+    assert numbers == ["2026-000009"]
+    assert counter.invoice_rows(date(2026, 10, 31), date(2026, 10, 31))[1:] == []
+
+
+def test_the_payment_export_holds_refunds_and_allocations(family, staff, invoices):
+    september, october = invoices
+    payment = record(family, staff, 5000, [september, october], method=PaymentMethod.TRANSFER)
+    counter.refund_payment(payment, 500, "Trop perçu", staff, NOW)
+    record(family, staff, 500, [october], received_on=date(2026, 11, 2), reference="")
+    online = Payment(
+        family=family,
+        method=PaymentMethod.ONLINE,
+        status=PaymentStatus.PAID,
+        amount_cents=100,
+        mollie_id="tr_WDqYK6vllg",
+        paid_at=datetime(2026, 11, 25, 23, 10),  # 26 November in Paris
+    )
+    open_one = Payment(family=family, method=PaymentMethod.ONLINE, amount_cents=900)
+    open_one.status = PaymentStatus.OPEN
+    db.session.add_all([online, open_one])
+    db.session.commit()
+
+    header, *rows = counter.payment_rows(date(2026, 11, 26), date(2026, 11, 26))
+
+    assert header == counter.PAYMENT_HEADER
+    assert rows == [
+        (
+            "26/11/2026",
+            family.name,
+            "Virement",
+            "Chèque n° 0000042",
+            "50,00",
+            "5,00",
+            "0,00",
+            "2026-000009 : 40,00 ; 2026-000010 : 5,00",
+        ),
+        ("26/11/2026", family.name, "En ligne", "tr_WDqYK6vllg", "1,00", "0,00", "0,00", ""),
+    ]
+
+
+def test_an_export_needs_an_ordered_period():
+    with pytest.raises(StaffPaymentError, match="commence après sa fin"):
+        counter.payment_rows(date(2026, 11, 2), date(2026, 11, 1))
+    with pytest.raises(StaffPaymentError, match="deux dates"):
+        counter.invoice_rows(None, date(2026, 11, 1))
