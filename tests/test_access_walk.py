@@ -14,11 +14,24 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from extensions import db
-from models import Alert, BookingStatus, RememberedDevice, utcnow
+from models import (
+    Alert,
+    BookingStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentStatus,
+    RememberedDevice,
+    TaxCertificate,
+    utcnow,
+)
 from services import remembered_devices
 from tests import factories
 from tests.conftest import csrf_token
 
+B_INVOICE = "2026-000999"
 PLAIN_VALUES = {
     "month": "2026-11",
     "day": "2026-11-19",
@@ -39,12 +52,40 @@ def b_things(app, other_family):
     db.session.add(alert)
     db.session.commit()
     remembered_devices.open_remembered_session(other_family.accounts[0], utcnow(), "", "")
+    invoice, payment, certificate = _b_money(other_family)
     return {
         "child_id": child.id,
         "booking_id": booking.id,
         "alert_id": alert.id,
         "device_id": db.session.scalar(select(RememberedDevice.id)),
+        "invoice_id": invoice.id,
+        "payment_id": payment.id,
+        "year": certificate.year,
     }
+
+
+def _b_money(other_family):
+    """B's invoice, its online payment and its tax certificate (FINANCES)."""
+    invoice = Invoice(
+        family_id=other_family.id,
+        number=B_INVOICE,
+        period_month=date(2026, 10, 1),
+        status=InvoiceStatus.ISSUED,
+        total_cents=4200,
+    )
+    payment = Payment(
+        family_id=other_family.id,
+        method=PaymentMethod.ONLINE,
+        status=PaymentStatus.PAID,
+        amount_cents=4200,
+        allocations=[PaymentAllocation(invoice=invoice, amount_cents=4200)],
+    )
+    certificate = TaxCertificate(
+        family_id=other_family.id, year=2025, total_cents=4200, issued_at=utcnow()
+    )
+    db.session.add_all([invoice, payment, certificate])
+    db.session.commit()
+    return invoice, payment, certificate
 
 
 def id_rules(app):
@@ -76,5 +117,6 @@ def test_every_id_route_refuses_another_familys_ids(app, client, auth, family, b
             body = response.get_data(as_text=True)
             assert response.status_code in (403, 404), f"{method} {path}: {response.status_code}"
             assert "Enfant1 B" not in body and "Secret de B" not in body
+            assert B_INVOICE not in body
             walked += 1
     assert walked >= 3

@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from extensions import db
 from models import (
@@ -24,8 +25,10 @@ from models import (
     PaymentStatus,
     TaxCertificate,
 )
+from mollie_simulator import start_simulator
 from services import ledger, notifications
 from tests import factories
+from tests.conftest import csrf_token
 
 NOW = datetime(2026, 11, 26, 8, 0)  # Thursday 26 November 2026, 9:00 in Paris
 ISSUED = datetime(2026, 10, 2, 7, 0)
@@ -233,3 +236,205 @@ def test_finances_runs_a_fixed_number_of_queries(signed_in, family):
     # the session (with the unread alerts), the bills, what they owe (2), the balance, the
     # payments and their allocations (2), the certificates
     assert few == many == 8
+
+
+# --- Paying online: the form, the checkout, the way back ------------------------------------
+
+
+@pytest.fixture
+def mollie(app):
+    """The Mollie simulator on a real local port, its webhooks switched off: the return
+    page must ask Mollie itself (the webhook has its own tests)."""
+    with start_simulator() as running:
+        running.simulator.set_webhooks_sent(False)
+        app.config["MOLLIE_API_ENDPOINT"] = running.url
+        yield running
+
+
+def pay(client, *invoice_ids, token: str | None = None):
+    token = token or csrf_token(client, "/finances")
+    return client.post(
+        "/finances/payer", data={"csrf_token": token, "invoice_ids": [str(i) for i in invoice_ids]}
+    )
+
+
+def payments_of(family) -> list[Payment]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Payment).where(Payment.family_id == family.id)))
+
+
+def test_each_unpaid_invoice_has_its_payer_button_and_several_can_be_ticked(signed_in, family):
+    october, november = bill(family, 10, 9600), bill(family, 11, 4250)
+
+    page = signed_in.get("/finances").get_data(as_text=True)
+
+    assert page.count('action="/finances/payer"') == 3  # one per invoice, and the selection
+    assert f'name="invoice_ids" value="{october.id}" form="selection"' in page
+    assert f'name="invoice_ids" value="{november.id}" form="selection"' in page
+    text = page_text(signed_in)
+    assert "Payer 96,00 €" in text and "Payer 42,50 €" in text and "Payer la sélection" in text
+
+
+def test_one_unpaid_invoice_has_its_payer_button_and_nothing_to_tick(signed_in, family):
+    bill(family, 10, 9600)
+
+    page = signed_in.get("/finances").get_data(as_text=True)
+
+    assert "Payer 96,00 €" in page_text(signed_in)
+    assert 'type="checkbox"' not in page and "Payer la sélection" not in page
+
+
+def test_payer_sends_the_family_to_the_checkout_for_what_the_ticked_invoices_owe(
+    signed_in, family, mollie
+):
+    october, november = bill(family, 10, 9600), bill(family, 11, 4250)
+
+    response = pay(signed_in, october.id, november.id)
+
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(mollie.url + "/checkout/")
+    [payment] = payments_of(family)
+    assert payment.status == PaymentStatus.OPEN and payment.amount_cents == 13850
+    assert response.headers["Location"] == payment.checkout_url
+
+
+def test_a_double_click_on_payer_reuses_the_open_payment(signed_in, family, mollie):
+    october = bill(family, 10, 9600)
+    token = csrf_token(signed_in, "/finances")
+
+    first, second = pay(signed_in, october.id, token=token), pay(signed_in, october.id, token=token)
+
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(payments_of(family)) == 1
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        pytest.param(lambda mine, theirs: [], id="nothing ticked"),
+        pytest.param(lambda mine, theirs: ["abc"], id="not a number"),
+        pytest.param(lambda mine, theirs: [mine, "-1"], id="negative"),
+        pytest.param(lambda mine, theirs: [theirs], id="another family's"),
+        pytest.param(lambda mine, theirs: [mine, theirs], id="mixed with another family's"),
+        pytest.param(lambda mine, theirs: ["9" * 30], id="huge"),
+    ],
+)
+def test_a_bad_choice_is_refused_in_french_and_nothing_is_created(
+    signed_in, family, other_family, mollie, chosen
+):
+    mine, theirs = bill(family, 10, 9600).id, bill(other_family, 10, 7700, number="B-1").id
+
+    response = pay(signed_in, *chosen(mine, theirs))
+
+    assert response.status_code == 302 and response.headers["Location"] == "/finances"
+    assert Payment.query.count() == 0
+    page = signed_in.get("/finances").get_data(as_text=True)
+    assert 'class="flash flash-error"' in page
+    assert "77,00" not in page
+
+
+def test_a_paid_invoice_is_not_paid_again(signed_in, family, mollie):
+    september = bill(family, 9, 5000)
+    paid(family, [september], 5000)
+
+    response = pay(signed_in, september.id)
+
+    assert response.headers["Location"] == "/finances"
+    assert "déjà réglées" in html.unescape(signed_in.get("/finances").get_data(as_text=True))
+    assert len(payments_of(family)) == 1
+
+
+def test_payer_without_the_form_token_changes_nothing(signed_in, family, mollie):
+    october = bill(family, 10, 9600)
+
+    response = signed_in.post("/finances/payer", data={"invoice_ids": str(october.id)})
+
+    assert response.status_code == 400
+    assert payments_of(family) == []
+
+
+def test_mollie_unreachable_is_said_in_french_and_nothing_is_kept(signed_in, family, mollie):
+    october = bill(family, 10, 9600)
+    mollie.simulator.set_api_down(True)
+
+    response = pay(signed_in, october.id)
+
+    assert response.headers["Location"] == "/finances"
+    page = html.unescape(signed_in.get("/finances").get_data(as_text=True))
+    assert "momentanément indisponible : rien n'a été prélevé" in page
+    assert payments_of(family) == []
+
+
+def returned(client, payment_id: int) -> str:
+    response = client.get(f"/finances/paiements/{payment_id}")
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", html.unescape(response.get_data(as_text=True)))
+
+
+def started(client, family, *invoices) -> Payment:
+    pay(client, *(invoice.id for invoice in invoices))
+    [payment] = [p for p in payments_of(family) if p.status == PaymentStatus.OPEN]
+    return payment
+
+
+def test_back_from_a_paid_checkout_the_family_reads_which_invoices_are_paid(
+    signed_in, family, mollie
+):
+    october, november = bill(family, 10, 9600), bill(family, 11, 4250)
+    payment = started(signed_in, family, october, november)
+    mollie.simulator.choose(payment.mollie_id, "paid")  # no webhook: the page asks Mollie
+
+    page = returned(signed_in, payment.id)
+
+    assert "Paiement reçu, merci : factures n° 2026-202610, 2026-202611 réglées." in page
+    assert 'http-equiv="refresh"' not in page
+    assert "Votre compte est à jour" in page_text(signed_in)
+
+
+def test_back_before_mollie_has_decided_the_page_says_so_and_reloads(signed_in, family, mollie):
+    payment = started(signed_in, family, bill(family, 10, 9600))
+
+    page = returned(signed_in, payment.id)
+
+    assert "Paiement en cours de confirmation" in page
+    assert '<meta http-equiv="refresh" content="5">' in page
+    assert "Vous devez 96,00 €" in page_text(signed_in)
+    assert "En cours de confirmation" in section(page_text(signed_in), "Vos règlements")
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        ("canceled", "Paiement abandonné"),
+        ("expired", "Le délai pour payer est dépassé"),
+        ("failed", "Le paiement a été refusé"),
+    ],
+)
+def test_back_from_a_failed_checkout_nothing_was_charged_and_retry_is_offered(
+    signed_in, family, mollie, status, said
+):
+    october = bill(family, 10, 9600)
+    payment = started(signed_in, family, october)
+    mollie.simulator.choose(payment.mollie_id, status)
+
+    page = returned(signed_in, payment.id)
+
+    assert said in page
+    assert "Rien n'a été prélevé : facture n° 2026-202610 reste à payer." in page
+    assert f'name="invoice_ids" value="{october.id}"' in page and "Réessayer" in page
+    assert "Vous devez 96,00 €" in page_text(signed_in)
+    retry = signed_in.post(
+        "/finances/payer",
+        data={"csrf_token": csrf_token(signed_in, "/finances"), "invoice_ids": str(october.id)},
+    )
+    assert retry.status_code == 303 and retry.headers["Location"] != payment.checkout_url
+
+
+def test_a_payment_page_is_only_for_the_familys_own_online_payments(
+    signed_in, family, other_family
+):
+    cheque = paid(family, [bill(family, 9, 5000)], 5000)
+    theirs = paid(other_family, [], 1234, method=PaymentMethod.ONLINE)
+
+    assert signed_in.get(f"/finances/paiements/{cheque.id}").status_code == 404
+    assert signed_in.get(f"/finances/paiements/{theirs.id}").status_code == 404
