@@ -37,6 +37,8 @@ class Config:
     MOLLIE_API_ENDPOINT = os.environ.get("MOLLIE_API_ENDPOINT", "http://127.0.0.1:5001")
     # Per address: Mollie's retries never come near it; a flood does.
     MOLLIE_WEBHOOK_RATE = os.environ.get("MOLLIE_WEBHOOK_RATE", "120 per minute")
+    # Seconds to wait for Mollie's API: the webhook answers 503 before Mollie gives up on it.
+    MOLLIE_TIMEOUT_SECONDS = _env_int("MOLLIE_TIMEOUT_SECONDS", 5)
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024

@@ -95,7 +95,8 @@ def idempotent(make: Callable[[], Response]) -> Response:
 @bp.post("/payments")
 def create_payment() -> Response:
     def create() -> Response:
-        payment = simulator().create_payment(payment_request(json_body()))
+        body = json_body()
+        payment = simulator().create_payment(payment_request(body), body)
         return hal(payment_resource(payment, root()), 201)
 
     return idempotent(create)

@@ -51,6 +51,8 @@ class NewPayment:
     cancel_url: str | None = None
     metadata: object = None
     locale: str | None = None
+    # always EUR when created; another only through MollieSimulator.set_amount
+    currency: str = "EUR"
 
 
 @dataclass

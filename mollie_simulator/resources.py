@@ -33,7 +33,7 @@ def payment_resource(payment: Payment, root: str) -> dict:
         "id": payment.id,
         "mode": "test",
         "createdAt": iso(payment.created_at),
-        "amount": amount(wanted.cents),
+        "amount": amount(wanted.cents, wanted.currency),
         "description": wanted.description,
         "method": payment.method,
         "metadata": wanted.metadata,
@@ -63,7 +63,7 @@ def _optional_fields(payment: Payment) -> dict:
     if payment.status == "paid":
         fields["amountRefunded"] = amount(payment.refunded_cents)
         fields["amountRemaining"] = amount(payment.remaining_cents)
-        fields["settlementAmount"] = amount(wanted.cents)
+        fields["settlementAmount"] = amount(wanted.cents, wanted.currency)
     if payment.chargebacks:
         fields["amountChargedBack"] = amount(payment.charged_back_cents)
     return fields

@@ -14,6 +14,7 @@ Rules, as Mollie's API v2 behaves (the part a payment integration meets):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -62,17 +63,22 @@ class MollieSimulator:
         self.webhooks_sent = True
         self.api_delay_seconds = 0.0
         self.webhook_calls: list[WebhookCall] = []
+        # the JSON bodies of the payments created, as the client sent them
+        self.payment_requests: list[dict] = []
         self.lock = threading.RLock()
         self._payments: dict[str, Payment] = {}
         self._answers: dict[tuple, tuple[bytes, object]] = {}
 
     # The API's changes, each returning a snapshot taken under the lock.
 
-    def create_payment(self, wanted: NewPayment) -> Payment:
+    def create_payment(self, wanted: NewPayment, body: dict | None = None) -> Payment:
+        """A new open payment; `body`, the request as sent, is kept in payment_requests."""
         now = self.clock()
         payment = Payment(new_id("tr_"), wanted, created_at=now, expires_at=now + EXPIRY)
         with self.lock:
             self._payments[payment.id] = payment
+            if body is not None:
+                self.payment_requests.append(copy.deepcopy(body))
             return copy.deepcopy(payment)
 
     def payment(self, payment_id: str) -> Payment:
@@ -136,6 +142,14 @@ class MollieSimulator:
         with self.lock:
             payment = self._known(payment_id)
             self._move(payment, status)
+            return copy.deepcopy(payment)
+
+    def set_amount(self, payment_id: str, cents: int, currency: str = "EUR") -> Payment:
+        """Report another amount or currency than the one asked (a mix-up, a tampered
+        payment), to test that the app checks what it is told; no webhook is sent."""
+        with self.lock:
+            payment = self._known(payment_id)
+            payment.request = dataclasses.replace(payment.request, cents=cents, currency=currency)
             return copy.deepcopy(payment)
 
     def add_chargeback(self, payment_id: str, cents: int | None = None) -> Chargeback:

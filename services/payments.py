@@ -69,8 +69,6 @@ log = logging.getLogger(__name__)
 MOLLIE_ID = re.compile(r"^tr_[A-Za-z0-9]{1,37}$")
 AMOUNT_VALUE = re.compile(r"^(\d{1,10})\.(\d{2})$")
 CURRENCY = "EUR"
-# Seconds to connect and to read: the webhook must answer 503 while Mollie still waits.
-TIMEOUT_SECONDS = 5
 # An open payment younger than this is handed back as is; an older one is asked about first.
 REUSE_UNCHECKED = timedelta(minutes=5)
 # The reconciliation asks about open payments older than this (their webhook is late).
@@ -302,11 +300,8 @@ def _discard(payment_id: int) -> None:
 
 def _client() -> Client:
     config = current_app.config
-    client = Client(
-        api_endpoint=config["MOLLIE_API_ENDPOINT"],
-        timeout=(TIMEOUT_SECONDS, TIMEOUT_SECONDS),
-        retry=0,
-    )
+    seconds = config["MOLLIE_TIMEOUT_SECONDS"]  # to connect, and to read the answer
+    client = Client(api_endpoint=config["MOLLIE_API_ENDPOINT"], timeout=(seconds, seconds), retry=0)
     client.set_api_key(config["MOLLIE_API_KEY"])
     return client
 
@@ -355,7 +350,7 @@ def _utc(moment: object) -> datetime | None:
 
 def handle_webhook(raw_id: str, now: datetime) -> WebhookOutcome:
     """Mollie's call with `id=tr_…`: fetch that payment and apply it (see the rules)."""
-    if not isinstance(raw_id, str) or not MOLLIE_ID.match(raw_id):
+    if not isinstance(raw_id, str) or not MOLLIE_ID.fullmatch(raw_id):
         return WebhookOutcome.IGNORED
     payment_id = db.session.scalar(select(Payment.id).where(Payment.mollie_id == raw_id))
     if payment_id is None:
