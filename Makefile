@@ -25,6 +25,9 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask demo-logins
+	@# The Mollie simulator (MOLLIE_API_ENDPOINT's development default) runs as long as the app.
+	$(BIN)/python -m mollie_simulator --port 5001 --public-url http://127.0.0.1:5001 & \
+	simulator=$$!; trap 'kill $$simulator 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install-dev test-sqlite test-postgres
