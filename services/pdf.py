@@ -169,6 +169,7 @@ class ReceiptDocument:
     family: FamilyIdentity
     balance_cents: int
     balance_on: date
+    returned_cents: int = 0  # refunded to the family or charged back by its bank
 
     def __post_init__(self) -> None:
         if self.unallocated_cents < 0:
@@ -176,7 +177,8 @@ class ReceiptDocument:
 
     @property
     def unallocated_cents(self) -> int:
-        return self.amount_cents - sum(paid.amount_cents for paid in self.paid_invoices)
+        allocated = sum(paid.amount_cents for paid in self.paid_invoices)
+        return self.amount_cents - self.returned_cents - allocated
 
     @property
     def method_label(self) -> str:
@@ -593,6 +595,7 @@ def _receipt(doc: ReceiptDocument) -> list:
         ("Reçu le", _day(doc.received_on)),
         ("Mode de règlement", method),
         ("Montant", _money(doc.amount_cents)),
+        *([("Remboursé ou rejeté", _money(doc.returned_cents))] if doc.returned_cents else []),
         ("Date du reçu", _day(doc.issued_on)),
     ]
     thanks = f"Nous avons bien reçu votre règlement de {_text(_money(doc.amount_cents))}. Merci."

@@ -227,6 +227,14 @@ def test_receipt_lists_the_payment_and_the_invoices_it_paid():
     assert "Votre compte est à jour : vous ne devez rien." in lines
 
 
+def test_a_receipt_deducts_what_was_returned_from_what_is_left():
+    text = text_of(replace(RECEIPT, returned_cents=126800))
+    assert "Remboursé ou rejeté 1 268,00 €" in text
+    assert "ne sont affectés à aucune facture" not in text
+    with pytest.raises(ValueError, match="plus que son montant"):
+        replace(RECEIPT, returned_cents=126801)
+
+
 def test_a_receipt_refuses_to_pay_more_than_its_amount():
     with pytest.raises(ValueError, match="plus que son montant"):
         replace(RECEIPT, amount_cents=20000)
