@@ -46,7 +46,7 @@ from flask import current_app
 from mollie.api.client import Client
 from mollie.api.error import Error as MollieError
 from mollie.api.error import NotFoundError
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import selectinload
 
 from extensions import db
@@ -246,9 +246,15 @@ def _create_at_mollie(payment: Payment) -> None:
         log.warning("Mollie: payment %s not created (%s)", payment.id, type(error).__name__)
         _discard(payment.id)
         raise PaymentProviderUnavailable() from error
-    payment.mollie_id = created.id
-    payment.checkout_url = created.checkout_url or ""
+    stored = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id)
+        .values(mollie_id=created.id, checkout_url=created.checkout_url or "")
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    if stored.rowcount != 1:  # discarded meanwhile by a request that saw Mollie fail
+        raise PaymentProviderUnavailable()
 
 
 def mollie_request(payment: Payment) -> dict:
@@ -301,6 +307,7 @@ def _discard(payment_id: int) -> None:
 def _client() -> Client:
     config = current_app.config
     seconds = config["MOLLIE_TIMEOUT_SECONDS"]  # to connect, and to read the answer
+    # No retry here: the webhook answers 503 at once and Mollie itself calls again.
     client = Client(api_endpoint=config["MOLLIE_API_ENDPOINT"], timeout=(seconds, seconds), retry=0)
     client.set_api_key(config["MOLLIE_API_KEY"])
     return client
@@ -521,31 +528,34 @@ def _notice(payment: Payment, kind: str, message: str, now: datetime) -> None:
 
 
 def reconcile_open_payments(now: datetime, dry_run: bool) -> str:
-    """Ask Mollie about open online payments older than RECONCILE_AFTER (their webhook
-    never came) and apply what it says; one line for the jobs' report. Stops at the first
-    payment Mollie cannot be asked about (it is down: the next run tries again)."""
-    stale = list(
-        db.session.scalars(
-            select(Payment)
-            .where(
-                Payment.method == PaymentMethod.ONLINE,
-                Payment.status == PaymentStatus.OPEN,
-                Payment.mollie_id.is_not(None),
-                Payment.created_at < now - RECONCILE_AFTER,
-            )
-            .order_by(Payment.id)
+    """Ask Mollie about online payments still open RECONCILE_AFTER after they started (their
+    webhook never came) and apply what it says; delete those that never reached Mollie (the
+    family never saw a checkout). One line for the jobs' report. Stops at the first payment
+    Mollie cannot be asked about: it is down, the next run tries again."""
+    late = db.session.execute(
+        select(Payment.id, Payment.mollie_id)
+        .where(
+            Payment.method == PaymentMethod.ONLINE,
+            Payment.status == PaymentStatus.OPEN,
+            Payment.created_at < now - RECONCILE_AFTER,
         )
-    )
+        .order_by(Payment.id)
+    ).all()
     if dry_run:
-        return f"{len(stale)} paiement(s) en ligne sans nouvelles à vérifier, rien demandé"
+        return f"{len(late)} paiement(s) en ligne sans nouvelles à vérifier, rien demandé"
     settled = 0
-    for payment in stale:
+    for payment_id, mollie_id in late:
         try:
-            state = _fetch(payment.mollie_id)
+            settled += _reconcile(payment_id, mollie_id, now)
         except _Unreachable:
-            return (
-                f"Mollie injoignable : {settled} paiement(s) réglé(s), reprise au prochain passage"
-            )
-        if state is not None:
-            settled += apply_state(payment.id, state, now).status != PaymentStatus.OPEN
-    return f"{len(stale)} paiement(s) en ligne vérifié(s) auprès de Mollie, {settled} réglé(s)"
+            return f"Mollie injoignable : {settled} paiement(s) réglé(s), suite au prochain passage"
+    return f"{len(late)} paiement(s) en ligne vérifié(s) auprès de Mollie, {settled} réglé(s)"
+
+
+def _reconcile(payment_id: int, mollie_id: str | None, now: datetime) -> bool:
+    """Whether the late payment is settled now (paid, failed… or deleted, never sent)."""
+    if mollie_id is None:
+        _discard(payment_id)
+        return True
+    state = _fetch(mollie_id)
+    return state is not None and apply_state(payment_id, state, now).status != PaymentStatus.OPEN

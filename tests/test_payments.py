@@ -293,3 +293,26 @@ def test_development_uses_the_simulator_and_production_refuses_it(tmp_path, monk
     ):
         with pytest.raises(RuntimeError, match="simulator"):
             create_app({**production, **unsafe})
+
+
+def test_the_reconciliation_deletes_a_payment_that_never_reached_mollie(family, invoices, mollie):
+    # The process died between writing the payment and hearing back from Mollie.
+    unsent = Payment(
+        family_id=family.id,
+        method=PaymentMethod.ONLINE,
+        status=PaymentStatus.OPEN,
+        amount_cents=4800,
+        idempotency_key="pf-never-sent",
+        created_at=NOW,
+        allocations=[PaymentAllocation(invoice_id=invoices[0].id, amount_cents=4800)],
+    )
+    db.session.add(unsent)
+    db.session.commit()
+
+    assert payments.reconcile_open_payments(NOW, dry_run=False).startswith("0 paiement")
+    assert count(Payment) == 1
+
+    payments.reconcile_open_payments(NOW + timedelta(hours=1), dry_run=False)
+
+    assert count(Payment) == 0 and count(PaymentAllocation) == 0
+    assert ledger.balance_cents(family.id) == 9600
