@@ -14,7 +14,8 @@ from flask.cli import with_appcontext
 
 import demo
 from models import StaffRole, utcnow
-from services import accounts, jobs
+from services import accounts, billing, jobs, tax_certificates
+from services.formatting import money, plural
 
 
 def register(app: Flask) -> None:
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
     for command in (seed_demo, create_staff, demo_logins):
         app.cli.add_command(command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(billing_cli)
 
 
 def _refuse_in_production(what: str) -> None:
@@ -104,3 +106,78 @@ def run_jobs(dry_run: bool) -> None:
         click.echo(f"{outcome.name}: {outcome.summary}")
     if not all(outcome.ok for outcome in outcomes):
         raise click.ClickException("au moins une tâche a échoué (voir le journal).")
+
+
+@click.group("billing")
+def billing_cli() -> None:
+    """Facturation mensuelle : aperçu, puis émission des factures."""
+
+
+def _month(value: str) -> date:
+    """The first day of the month written YYYY-MM (ClickException in French otherwise)."""
+    try:
+        return billing.parse_month(value)
+    except billing.BillingError as error:
+        raise click.ClickException(error.message) from None
+
+
+MONTH_OPTION = click.option("--month", required=True, help="Le mois facturé, AAAA-MM.")
+
+
+@billing_cli.command("preview")
+@MONTH_OPTION
+@with_appcontext
+def billing_preview(month: str) -> None:
+    """Dit ce que la facturation du mois émettrait, famille par famille, sans rien écrire."""
+    preview = billing.preview_month(_month(month), utcnow())
+    for warning in preview.warnings:
+        click.echo(f"Attention : {warning}")
+    for bill in preview.bills:
+        click.echo(f"{bill.family_name} : {_bill_state(bill)}")
+        for warning in bill.warnings:
+            click.echo(f"  ! {warning}")
+    click.echo(
+        f"{plural(len(preview.to_issue), 'facture à émettre', 'factures à émettre')}, "
+        f"{money(preview.total_cents)} en tout."
+    )
+
+
+def _bill_state(bill: billing.FamilyBill) -> str:
+    if bill.invoiced_number:
+        return f"déjà facturée (n° {bill.invoiced_number})"
+    if bill.held_back:
+        return "non facturée (tarif manquant)"
+    if not bill.lines:
+        return "rien à facturer"
+    return f"{plural(len(bill.lines), 'ligne', 'lignes')}, {money(bill.total_cents)}"
+
+
+@billing_cli.command("run")
+@MONTH_OPTION
+@with_appcontext
+def billing_run(month: str) -> None:
+    """Émet les factures du mois (une transaction par famille) ; relancer ne change rien."""
+    first_day = _month(month)
+    with click.progressbar(length=0, label="Facturation") as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            report = billing.run_billing(first_day, utcnow(), progress=advance)
+        except billing.BillingError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(report.summary())
+
+
+@billing_cli.command("tax-certificates")
+@click.option("--year", required=True, help="L'année civile des paiements, AAAA.")
+@with_appcontext
+def billing_tax_certificates(year: str) -> None:
+    """Émet (ou met à jour) les attestations fiscales de l'année, une par famille."""
+    try:
+        report = tax_certificates.issue_year(year, None, utcnow())
+    except tax_certificates.TaxCertificateError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(report.summary())

@@ -267,6 +267,21 @@ def first_of_month(month: date) -> date:
     return month.replace(day=1)
 
 
+def parse_month(text: str | None) -> date:
+    """The first day of the month written "YYYY-MM" (as an <input type="month"> sends it);
+    BillingError in French for anything else."""
+    value = (text or "").strip()
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        if not 2000 <= year <= 2999 or len(value) != 7:
+            raise ValueError(value)
+        return date(year, month, 1)
+    except ValueError:
+        raise BillingError(
+            f"Mois invalide : « {value[:20]} ». Écrivez-le AAAA-MM, par exemple 2026-11."
+        ) from None
+
+
 def month_words(month: date) -> str:
     """« de novembre 2026 », « d'octobre 2026 »."""
     words = date_fr(month, "MMMM y")
