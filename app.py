@@ -159,13 +159,16 @@ def register_admin(app: Flask) -> None:
     init_admin(app)
 
 
-def _content_security_policy(nonce: str, is_admin: bool) -> str:
+def _content_security_policy(nonce: str, is_admin: bool, form_targets: tuple = ()) -> str:
     # Flask-Admin's templates carry style="" attributes; the parent portal has none.
     style = "'self' 'unsafe-inline'" if is_admin else "'self'"
+    # A page may let its forms' redirects leave the portal (g.csp_form_targets: FINANCES'
+    # "Payer" answers 303 to Mollie's checkout, and browsers check form-action on redirects).
+    form_action = " ".join(("'self'", *form_targets))
     return (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src {style}; "
         "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        f"base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
     )
 
 
@@ -189,7 +192,7 @@ def register_security_headers(app: Flask) -> None:
         if "Content-Security-Policy" not in headers:
             nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
             headers["Content-Security-Policy"] = _content_security_policy(
-                nonce, path.startswith("/admin")
+                nonce, path.startswith("/admin"), g.get("csp_form_targets", ())
             )
         for name, value in FIXED_HEADERS:
             headers[name] = value

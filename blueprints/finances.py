@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
 
-from blueprints.guards import current_family, family_required, payment_of_current_family
-from models import PaymentMethod, PaymentStatus, utcnow
-from services import family_finances, payments
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from blueprints.guards import (
+    current_family,
+    family_required,
+    invoice_of_current_family,
+    payment_of_current_family,
+    tax_certificate_of_current_family,
+)
+from models import PaymentMethod, PaymentStatus, PriceKind, utcnow
+from services import family_finances, finance_documents, payments
 from services.calendar import paris_today
 from vocabulary import enum_label
 
@@ -14,13 +33,70 @@ bp = Blueprint("finances", __name__)
 
 # While an online payment waits for Mollie's webhook, its page reloads itself this often.
 RELOAD_SECONDS = 5
+# Where Mollie's hosted checkout lives (its payments' `_links.checkout`).
+MOLLIE_CHECKOUT_ORIGIN = "https://www.mollie.com"
+
+
+@bp.before_request
+def _pay_forms_may_go_to_the_checkout() -> None:
+    """ "Payer" answers 303 to the checkout, and browsers check a form's redirects against
+    the page's CSP form-action: these pages also allow the checkout's origin, Mollie's,
+    or the simulator's when MOLLIE_API_ENDPOINT names one (development, tests)."""
+    endpoint = urlsplit(current_app.config.get("MOLLIE_API_ENDPOINT") or "")
+    if endpoint.scheme and endpoint.netloc:
+        g.csp_form_targets = (f"{endpoint.scheme}://{endpoint.netloc}",)
+    else:
+        g.csp_form_targets = (MOLLIE_CHECKOUT_ORIGIN,)
 
 
 @bp.get("/finances")
 @family_required
 def index():
-    finances = family_finances.overview(current_family(), paris_today(utcnow()))
-    return render_template("finances/index.html", finances=finances, label=enum_label)
+    family, today = current_family(), paris_today(utcnow())
+    return render_template(
+        "finances/index.html",
+        family=family,
+        today=today,
+        finances=family_finances.overview(family, today),
+        label=enum_label,
+        price_kinds=PriceKind,
+    )
+
+
+@bp.get("/finances/factures/<int:invoice_id>.pdf")
+@family_required
+def invoice_pdf(invoice_id: int):
+    invoice = invoice_of_current_family(invoice_id)
+    content = finance_documents.invoice_pdf(invoice, paris_today(utcnow()))
+    return _pdf(content, finance_documents.download_name("invoice", invoice))
+
+
+@bp.get("/finances/reglements/<int:payment_id>/recu.pdf")
+@family_required
+def receipt_pdf(payment_id: int):
+    """A receipt exists for a paid payment only: 404 for any other."""
+    payment = payment_of_current_family(payment_id)
+    if payment.status != PaymentStatus.PAID:
+        abort(404)
+    content = finance_documents.receipt_pdf(payment, paris_today(utcnow()))
+    return _pdf(content, finance_documents.download_name("receipt", payment))
+
+
+@bp.get("/finances/attestations/<int:year>.pdf")
+@family_required
+def tax_certificate_pdf(year: int):
+    certificate = tax_certificate_of_current_family(year)
+    content = finance_documents.tax_certificate_pdf(certificate)
+    return _pdf(content, finance_documents.download_name("tax-certificate", certificate))
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    """A download, never shown inline nor kept by a shared cache (app.py adds nosniff and
+    no-store to every response)."""
+    response = Response(content, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/finances/payer")

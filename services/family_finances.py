@@ -9,10 +9,13 @@
 - The unpaid invoices come first, the oldest first: the order in which to pay them.
 - A règlement is a payment that paid (with what it paid, refunded or had charged back) or
   an online payment still open (its webhook has not come yet). A failed, canceled or
-  expired attempt paid nothing and is not a règlement.
+  expired attempt paid nothing and is not a règlement. Each is dated the day it was
+  received (counter), paid (online) or, while open, started; the latest first.
+- The family's prices are today's, for each option of each activity of the commune, at
+  the family's quotient familial (services.tariffs: the highest bracket without one).
 - The page costs the same number of statements whatever the number of bills and
-  payments (seven: bills, two for what they owe, the balance, payments and their
-  allocations, certificates).
+  payments (ten: bills, two for what they owe, the balance, payments and their
+  allocations, certificates, activities and their options, tariffs).
 
 Reads only: nothing here writes.
 """
@@ -27,6 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import (
+    Activity,
     Family,
     Invoice,
     InvoiceKind,
@@ -36,7 +40,7 @@ from models import (
     PaymentStatus,
     TaxCertificate,
 )
-from services import ledger
+from services import ledger, tariffs
 from services.calendar import paris_today
 
 # The payments FINANCES lists (see above).
@@ -67,6 +71,7 @@ class Finances:
     bills: list[Bill]
     settlements: list[Settlement]
     certificates: list[TaxCertificate]
+    prices: list[tariffs.FamilyPrice]
 
 
 def overview(family: Family, today: date) -> Finances:
@@ -82,8 +87,13 @@ def overview(family: Family, today: date) -> Finances:
         balance_cents=ledger.balance_cents(family.id),
         unpaid=unpaid,
         bills=bills,
-        settlements=[_settlement(p, numbers) for p in _payments_of(family)],
+        settlements=sorted(
+            (_settlement(p, numbers) for p in _payments_of(family)),
+            key=lambda settlement: (settlement.on, settlement.payment.id),
+            reverse=True,
+        ),
         certificates=_certificates_of(family),
+        prices=tariffs.family_prices(family, today, _activities()),
     )
 
 
@@ -129,7 +139,6 @@ def _payments_of(family: Family) -> list[Payment]:
         select(Payment)
         .where(Payment.family_id == family.id, Payment.status.in_(LISTED_PAYMENTS))
         .options(selectinload(Payment.allocations))
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
     )
     return list(db.session.scalars(query))
 
@@ -138,6 +147,15 @@ def _settlement(payment: Payment, numbers: dict[int, str | None]) -> Settlement:
     paid = [numbers.get(a.invoice_id) for a in payment.allocations]
     on = payment.received_on or paris_today(payment.paid_at or payment.created_at)
     return Settlement(payment, [number for number in paid if number], on)
+
+
+def _activities() -> list[Activity]:
+    query = (
+        select(Activity)
+        .options(selectinload(Activity.options))
+        .order_by(Activity.sort_order, Activity.id)
+    )
+    return list(db.session.scalars(query))
 
 
 def _certificates_of(family: Family) -> list[TaxCertificate]:

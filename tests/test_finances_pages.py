@@ -8,10 +8,13 @@ fixed number of queries whatever the number of invoices and payments.
 from __future__ import annotations
 
 import html
+import io
+import json
 import re
 from datetime import date, datetime
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from extensions import db
@@ -23,10 +26,11 @@ from models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Tariff,
     TaxCertificate,
 )
 from mollie_simulator import start_simulator
-from services import ledger, notifications
+from services import billing, finance_documents, ledger, notifications
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -214,6 +218,42 @@ def test_staff_are_sent_to_the_back_office(client, auth, staff):
     assert client.get("/finances").status_code == 302
 
 
+def priced_canteen() -> None:
+    """A canteen with two options: 1,20 € or 4,10 € a meal by quotient, 6,00 € without
+    booking; the evening care, a flat 2,50 €."""
+    canteen = factories.activity(options=("standard", "sans-viande"))
+    for low, high, cents in ((0, 700, 120), (701, 999999, 410)):
+        db.session.add(
+            Tariff(
+                activity=canteen, qf_min=low, qf_max=high, unit_price_cents=cents,
+                walk_in_price_cents=600, valid_from=date(2026, 9, 1),
+            )
+        )  # fmt: skip
+    care = factories.activity("care_evening", "Accueil du soir", options=("17h30",))
+    db.session.add(Tariff(activity=care, unit_price_cents=250, valid_from=date(2026, 9, 1)))
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("quotient", "meal", "said"),
+    [
+        (500, "1,20 €", "Selon votre quotient familial (500)"),
+        (None, "4,10 €", "Sans quotient familial en cours de validité, le tarif le plus élevé"),
+    ],
+)
+def test_the_family_sees_its_own_prices(signed_in, family, quotient, meal, said):
+    family.quotient_familial = quotient
+    db.session.commit()
+    priced_canteen()
+
+    prices = section(page_text(signed_in), "Vos tarifs")
+
+    assert said in prices
+    assert f"Restaurant scolaire standard {meal} Présence sans réservation : 6,00 €" in prices
+    assert f"Restaurant scolaire sans-viande {meal}" in prices
+    assert "Accueil du soir 2,50 €" in prices  # one option: not named; no penalty price
+
+
 def test_finances_runs_a_fixed_number_of_queries(signed_in, family):
     def queries() -> int:
         with factories.counted_queries() as statements:
@@ -224,6 +264,7 @@ def test_finances_runs_a_fixed_number_of_queries(signed_in, family):
         invoice = bill(family, month, 1000 * month, year=2025)
         paid(family, [invoice], 500 * month, method=PaymentMethod.CASH)
 
+    priced_canteen()
     for month in (1, 2):
         add_month(month)
     db.session.add(TaxCertificate(family_id=family.id, year=2025, total_cents=1, issued_at=NOW))
@@ -234,8 +275,9 @@ def test_finances_runs_a_fixed_number_of_queries(signed_in, family):
     many = queries()
 
     # the session (with the unread alerts), the bills, what they owe (2), the balance, the
-    # payments and their allocations (2), the certificates
-    assert few == many == 8
+    # payments and their allocations (2), the certificates, the activities and their
+    # options (2), the tariffs
+    assert few == many == 11
 
 
 # --- Paying online: the form, the checkout, the way back ------------------------------------
@@ -344,6 +386,18 @@ def test_a_paid_invoice_is_not_paid_again(signed_in, family, mollie):
     assert len(payments_of(family)) == 1
 
 
+def test_only_finances_lets_a_form_redirect_to_the_checkout(signed_in, app, mollie):
+    """Browsers check a form's redirects against form-action: "Payer" goes to the checkout."""
+    finances = signed_in.get("/finances").headers["Content-Security-Policy"]
+    account = signed_in.get("/compte").headers["Content-Security-Policy"]
+
+    assert f"form-action 'self' {mollie.url}" in finances
+    assert account.endswith("form-action 'self'")
+    app.config["MOLLIE_API_ENDPOINT"] = ""  # production: Mollie's own checkout
+    finances = signed_in.get("/finances").headers["Content-Security-Policy"]
+    assert finances.endswith("form-action 'self' https://www.mollie.com")
+
+
 def test_payer_without_the_form_token_changes_nothing(signed_in, family, mollie):
     october = bill(family, 10, 9600)
 
@@ -438,3 +492,81 @@ def test_a_payment_page_is_only_for_the_familys_own_online_payments(
 
     assert signed_in.get(f"/finances/paiements/{cheque.id}").status_code == 404
     assert signed_in.get(f"/finances/paiements/{theirs.id}").status_code == 404
+
+
+# --- The PDFs ---------------------------------------------------------------------------
+
+
+def pdf_text(response) -> str:
+    pages = PdfReader(io.BytesIO(response.get_data())).pages
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in pages))
+
+
+def assert_download(response, name: str) -> None:
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.get_data().startswith(b"%PDF-")
+    assert response.headers["Content-Disposition"] == f"attachment; filename={name}"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_each_bill_downloads_as_its_pdf(signed_in, family, staff):
+    october = bill(family, 10, 9600, number="2026-000002")
+    note = billing.issue_credit_note(october, 1200, "Fermeture du 12 octobre", staff, NOW)
+    page = signed_in.get("/finances").get_data(as_text=True)
+
+    for invoice, name in ((october, "facture-2026-000002.pdf"), (note, f"avoir-{note.number}.pdf")):
+        path = f"/finances/factures/{invoice.id}.pdf"
+        assert f'href="{path}"' in page
+        response = signed_in.get(path)
+        assert_download(response, name)
+        assert invoice.number in pdf_text(response)
+
+
+def test_a_paid_reglement_downloads_its_receipt_and_an_open_one_has_none(signed_in, family):
+    september = bill(family, 9, 5000, number="2026-000001")
+    cheque = paid(family, [september], 5000)
+    online = Payment(
+        family_id=family.id, method=PaymentMethod.ONLINE, amount_cents=900,
+        status=PaymentStatus.OPEN,
+    )  # fmt: skip
+    db.session.add(online)
+    db.session.commit()
+    page = signed_in.get("/finances").get_data(as_text=True)
+
+    path = f"/finances/reglements/{cheque.id}/recu.pdf"
+    assert f'href="{path}"' in page
+    response = signed_in.get(path)
+    assert_download(response, finance_documents.download_name("receipt", cheque))
+    assert "2026-000001" in pdf_text(response)
+    assert f"/finances/reglements/{online.id}/recu.pdf" not in page
+    assert signed_in.get(f"/finances/reglements/{online.id}/recu.pdf").status_code == 404
+
+
+def test_a_tax_certificate_downloads_by_its_year(signed_in, family):
+    child = {"name": "Enfant1 A", "birth_date": "2020-03-14", "amount_cents": 31050}
+    certificate = TaxCertificate(
+        family_id=family.id,
+        year=2025,
+        total_cents=31050,
+        children_json=json.dumps([child]),
+        issued_at=NOW,
+    )
+    db.session.add(certificate)
+    db.session.commit()
+
+    response = signed_in.get("/finances/attestations/2025.pdf")
+
+    assert 'href="/finances/attestations/2025.pdf"' in signed_in.get("/finances").get_data(
+        as_text=True
+    )
+    assert_download(response, "attestation-fiscale-2025.pdf")
+    assert "310,50" in pdf_text(response)
+    assert signed_in.get("/finances/attestations/2024.pdf").status_code == 404
+
+
+def test_a_draft_has_no_pdf(signed_in, family):
+    draft = bill(family, 11, 3000, status=InvoiceStatus.DRAFT, number=None)
+
+    assert signed_in.get(f"/finances/factures/{draft.id}.pdf").status_code == 404
