@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mollie.api.client import Client
 
@@ -143,6 +143,19 @@ def test_21_a_malformed_id_is_answered_200_without_any_call_to_mollie(
 
     assert {(a.status_code, a.get_data(as_text=True)) for a in answers} == {(200, "ok")}
     assert fresh(open_payment).status == PaymentStatus.OPEN
+
+
+ANY_FORM_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=ANY_FORM_TEXT)
+def test_21_whatever_the_id_the_answer_is_200_and_never_a_500(app, client, raw):
+    app.config["MOLLIE_WEBHOOK_RATE"] = "1000 per minute"
+    answer = client.post(WEBHOOK, data={"id": raw})
+    assert (answer.status_code, answer.get_data(as_text=True)) == (200, "ok")
 
 
 def test_21_an_unknown_id_is_answered_200_and_changes_nothing(client, family, paid_payment, mollie):
