@@ -10,7 +10,8 @@ Starting a payment:
   then its Mollie id and checkout address are stored. If Mollie cannot be reached, the
   local payment is deleted again and the family reads a French message: nothing is kept.
 - "Payer" again for the same invoices and amount while a payment for them is open (a double
-  click, a back button) gives that open payment back, not a second one.
+  click, a back button) gives that open payment back, not a second one; one older than
+  REUSE_UNCHECKED is first asked about at Mollie (it may have expired there).
 - An open payment pays nothing: the ledger counts only paid payments.
 
 Applying Mollie's state (the webhook, the return page and the reconciliation share it):
@@ -18,7 +19,8 @@ Applying Mollie's state (the webhook, the return page and the reconciliation sha
 - The payment row is locked (FOR UPDATE; on SQLite a first write takes the database's write
   lock) and the state applied so that a repeated or concurrent call changes nothing more.
 - open → paid: only if the amount and the currency are the ones asked; otherwise nothing is
-  applied and staff get a notice. Paid: the amount goes to the named invoices, each up to
+  applied and staff get a notice (once). Paid, at Mollie's `paidAt` (the day counts for
+  receipts and tax certificates): the amount goes to the named invoices, each up to
   what it still owes; what finds no invoice (paid meanwhile by other means) is reported to
   staff as paid twice; the family gets one alert.
 - open → failed, canceled or expired: the status is recorded; its allocations pay nothing.
@@ -29,7 +31,8 @@ Applying Mollie's state (the webhook, the return page and the reconciliation sha
 
 The webhook answers "retry" (503) when Mollie cannot be reached, so Mollie calls again; a
 malformed id is answered without any call, an id unknown to us is ignored. Open payments
-whose webhook never came are settled by `reconcile_open_payments` (`flask jobs run`).
+whose webhook never came are settled by `reconcile_open_payments` (`flask jobs run`), which
+also deletes those that never reached Mollie (the process stopped mid-way).
 """
 
 from __future__ import annotations
