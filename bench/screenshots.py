@@ -12,6 +12,8 @@ demo clock: Thursday 26 November 2026, 9:00 in Paris), writing to docs/screensho
 - reservations-many-done-phone: its confirmation, the days not booked and why;
 - reservations-phone and reservations-desktop: the whole of December, all five colours;
 - alertes-phone: ALERTES after one staff decision on several requests of the family;
+- finances-phone and finances-desktop: FINANCES once November is billed (two unpaid
+  invoices to tick, September paid by cheque);
 - home-desktop.
 """
 
@@ -77,18 +79,28 @@ def decide_the_familys_requests() -> None:
     from extensions import db
     from models import Booking, BookingStatus, Child
     from services import booking
+    from vocabulary import REQUEST_KINDS
 
     family_id = db.session.scalar(select(Child.family_id).where(Child.first_name == "Tom"))
     requests = db.session.scalars(
         select(Booking)
         .join(Booking.child)
-        .where(Child.family_id == family_id, Booking.status.in_(booking.decisions.REQUESTS))
+        .where(Child.family_id == family_id, Booking.status.in_(REQUEST_KINDS))
         .order_by(Booking.day, Booking.id)
     ).all()
     decisions = [booking.Decision(request, booking.APPROVE) for request in requests]
     refused = next(d for d in decisions if d.booking.status == BookingStatus.PENDING)
     refused.decision, refused.reason = booking.REFUSE, "plus de place ce soir-là"
     booking.decide(decisions, harness.DEMO_NOW)
+
+
+def bill_november() -> None:
+    """The billing run of November, as staff start it: famille.demo owes two invoices."""
+    from datetime import date
+
+    from services import billing
+
+    billing.run_billing(date(2026, 11, 1), harness.DEMO_NOW)
 
 
 def main() -> int:
@@ -120,7 +132,13 @@ def main() -> int:
         with server.app.app_context():
             decide_the_familys_requests()
         phone.shoot("alertes-phone", "/alertes")
+        with server.app.app_context():
+            bill_november()
+        phone.shoot("finances-phone", "/finances", full_page=True)
         phone.close()
+        desktop = Camera(browser, server.url, harness.DESKTOP).sign_in()
+        desktop.shoot("finances-desktop", "/finances", full_page=True)
+        desktop.close()
         browser.close()
     return 0
 
