@@ -6,7 +6,7 @@ POST /webhooks/mollie. SECURITY.md 21–27 have their own tests in test_webhook_
 from __future__ import annotations
 
 import http.client
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -37,10 +37,12 @@ from tests.payments_world import (
     simulated_mollie,
 )
 
+MOLLIE_NOW = datetime(2026, 11, 30, 8, 58, tzinfo=UTC)  # the simulator's clock
+
 
 @pytest.fixture
 def simulator(app):
-    return MollieSimulator(post=post_to(app))
+    return MollieSimulator(clock=lambda: MOLLIE_NOW, post=post_to(app))
 
 
 @pytest.fixture
@@ -97,7 +99,8 @@ def test_the_paid_checkout_pays_both_invoices_and_tells_the_family_once(family, 
 
     payment = fresh(payment)
     assert payment.status == PaymentStatus.PAID
-    assert payment.received_on == NOW.date() and payment.paid_at is not None
+    assert payment.paid_at == MOLLIE_NOW.replace(tzinfo=None)  # Mollie's paidAt
+    assert payment.received_on == date(2026, 11, 30)
     assert {a.invoice_id: a.amount_cents for a in payment.allocations} == {
         invoices[0].id: 4800,
         invoices[1].id: 4800,
@@ -162,6 +165,19 @@ def test_when_mollie_cannot_be_reached_nothing_is_kept_and_the_family_is_told(
 
     assert count(Payment) == 0 and count(PaymentAllocation) == 0
     assert ledger.balance_cents(family.id) == 9600
+
+
+def test_a_payment_counts_from_the_paris_day_mollie_says_it_was_paid(app, family, invoices, mollie):
+    mollie.set_webhooks_sent(False)
+    payment = payments.start_online_payment(family, ids(invoices), NOW)
+    mollie.clock = lambda: datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 in Paris
+    mollie.choose(payment.mollie_id, "paid")
+
+    payments.reconcile_open_payments(datetime(2027, 1, 2, 8), dry_run=False)
+
+    payment = fresh(payment)
+    assert payment.paid_at == datetime(2026, 12, 31, 23, 30)
+    assert payment.received_on == date(2027, 1, 1)
 
 
 @pytest.mark.parametrize("choice", ["failed", "canceled", "expired"])
