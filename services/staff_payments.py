@@ -351,9 +351,12 @@ def days_late(invoice: Invoice, today: date) -> int:
     return (today - invoice.due_on).days
 
 
-def unpaid_invoices(today: date, search: str = "", min_days_late: int = 0) -> list[Unpaid]:
+def unpaid_invoices(
+    today: date, search: str = "", min_days_late: int = 0, family_id: int | None = None
+) -> list[Unpaid]:
     """Issued invoices still owing, the latest first (one statement): those whose family
-    name or number holds `search`, and at least `min_days_late` days late when above 0."""
+    name or number holds `search`, at least `min_days_late` days late when above 0, of
+    one family when `family_id` is given."""
     credited, paid = _credited_cents(), _paid_cents()
     owing = Invoice.total_cents - credited - paid
     query = (
@@ -376,6 +379,8 @@ def unpaid_invoices(today: date, search: str = "", min_days_late: int = 0) -> li
         )
     if min_days_late > 0:
         query = query.where(Invoice.due_on <= today - timedelta(days=min_days_late))
+    if family_id is not None:
+        query = query.where(Invoice.family_id == family_id)
     return [
         Unpaid(invoice, cents, days_late(invoice, today))
         for invoice, cents in db.session.execute(query).all()
