@@ -441,6 +441,7 @@ def test_back_from_a_paid_checkout_the_family_reads_which_invoices_are_paid(
     page = returned(signed_in, payment.id)
 
     assert "Paiement reçu, merci : factures n° 2026-202610, 2026-202611 réglées." in page
+    assert f'href="/finances/reglements/{payment.id}/recu.pdf"' in page
     assert 'http-equiv="refresh"' not in page
     assert "Votre compte est à jour" in page_text(signed_in)
 
