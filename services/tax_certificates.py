@@ -108,8 +108,10 @@ def checked_year(raw: object, now: datetime) -> int:
     return year
 
 
-def issue_year(year: int | str, staff: StaffUser | None, now: datetime, ip: str | None = None):
-    """Issue the year's certificates for every family (see above); commits. An IssueReport.
+def issue_year(
+    year: int | str, staff: StaffUser | None, now: datetime, ip: str | None = None
+) -> IssueReport:
+    """Issue the year's certificates for every family (see above); commits.
     `staff` is who issues them (journaled), None from the command line."""
     year = checked_year(year, now)
     try:
@@ -129,7 +131,7 @@ def issue_year(year: int | str, staff: StaffUser | None, now: datetime, ip: str 
 # --- Issuing ------------------------------------------------------------------------------
 
 
-def _issue(year: int, staff: StaffUser, now: datetime, ip: str | None) -> IssueReport:
+def _issue(year: int, staff: StaffUser | None, now: datetime, ip: str | None) -> IssueReport:
     amounts = _amounts(year)
     existing = {
         certificate.family_id: certificate

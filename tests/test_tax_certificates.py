@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Alert, AuditEvent, PaymentMethod, PaymentStatus, TaxCertificate
-from services import finance_documents, tax_certificates
+from services import finance_documents, ledger, tax_certificates
 from services.tax_certificates import TaxCertificateError, amounts_for, issue_year, split
 from tests import factories
 from tests.test_finance_documents import activities, invoice, line, lines, pay
@@ -182,6 +182,25 @@ def test_a_payment_since_refreshes_the_certificate_as_issued(app, family, world)
         {"child_id": young.id, "name": "Noé A", "birth_date": "2021-05-03", "amount_cents": 2000}
     ]
     assert certificate.issued_at == datetime(2027, 2, 1, 9, 0)
+
+
+def test_a_certificate_whose_money_was_refunded_is_withdrawn_and_the_family_told(
+    app, family, world
+):
+    _canteen, care, young, _older = world
+    bill = invoice(family, [line(young, care, 8, 250)], month=9)
+    payment = pay(family, [bill], 2000, received_on=date(2026, 10, 1))
+    issue_year(2026, None, NOW)
+    payment.refunded_cents = 2000
+    ledger.take_back(payment, 2000)
+    db.session.commit()
+
+    report = issue_year(2026, None, datetime(2027, 2, 1, 9, 0))
+
+    assert (report.withdrawn, report.total_cents) == (1, 0)
+    assert db.session.scalar(select(func.count(TaxCertificate.id))) == 0
+    last = db.session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+    assert last.message.startswith("Votre attestation fiscale 2026 est retirée")
 
 
 @pytest.mark.parametrize(
