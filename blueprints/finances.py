@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -31,8 +32,11 @@ from vocabulary import enum_label
 
 bp = Blueprint("finances", __name__)
 
-# While an online payment waits for Mollie's webhook, its page reloads itself this often.
+# While an online payment waits for Mollie's webhook, its page reloads itself this often,
+# for so long after it began (later, the family reloads by hand: Mollie is asked each time,
+# and the reconciliation job settles a payment whose webhook never came).
 RELOAD_SECONDS = 5
+RELOAD_FOR = timedelta(minutes=10)
 # Where Mollie's hosted checkout lives (its payments' `_links.checkout`).
 MOLLIE_CHECKOUT_ORIGIN = "https://www.mollie.com"
 
@@ -123,11 +127,12 @@ def payment_return(payment_id: int):
     payment = payment_of_current_family(payment_id)
     if payment.method != PaymentMethod.ONLINE:
         abort(404)
-    payment = payments.refresh_payment(payment, utcnow())
-    still_open = payment.status == PaymentStatus.OPEN
+    now = utcnow()
+    payment = payments.refresh_payment(payment, now)
+    waiting = payment.status == PaymentStatus.OPEN and now - payment.created_at < RELOAD_FOR
     return render_template(
         "finances/payment.html",
         payment=payment,
         numbers=payments.invoice_numbers(payment),
-        reload_seconds=RELOAD_SECONDS if still_open else None,
+        reload_seconds=RELOAD_SECONDS if waiting else None,
     )

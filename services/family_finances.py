@@ -6,7 +6,8 @@
   less than its total → partly paid, its total → to pay. A credit note is deducted from
   the invoice it credits.
 - An invoice is overdue when it still owes something after its due date (Paris time).
-- The unpaid invoices come first, the oldest first: the order in which to pay them.
+- The unpaid invoices come first, the oldest first: the order in which to pay them. One
+  that an open online payment names says so (paid twice is what the family fears).
 - A règlement is a payment that paid (with what it paid, refunded or had charged back) or
   an online payment still open (its webhook has not come yet). A failed, canceled or
   expired attempt paid nothing and is not a règlement. Each is dated the day it was
@@ -72,6 +73,7 @@ class Finances:
     settlements: list[Settlement]
     certificates: list[TaxCertificate]
     prices: list[tariffs.FamilyPrice]
+    pending: dict[int, Payment]  # invoice id → the open online payment naming it
 
 
 def overview(family: Family, today: date) -> Finances:
@@ -83,17 +85,24 @@ def overview(family: Family, today: date) -> Finances:
         (bill for bill in bills if bill.standing in OWING),
         key=lambda bill: (bill.invoice.period_month, bill.invoice.id),
     )
+    payments = _payments_of(family)
     return Finances(
         balance_cents=ledger.balance_cents(family.id),
         unpaid=unpaid,
         bills=bills,
         settlements=sorted(
-            (_settlement(p, numbers) for p in _payments_of(family)),
+            (_settlement(p, numbers) for p in payments),
             key=lambda settlement: (settlement.on, settlement.payment.id),
             reverse=True,
         ),
         certificates=_certificates_of(family),
         prices=tariffs.family_prices(family, today, _activities()),
+        pending={
+            allocation.invoice_id: payment
+            for payment in payments
+            if payment.status == PaymentStatus.OPEN
+            for allocation in payment.allocations
+        },
     )
 
 

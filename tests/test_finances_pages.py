@@ -11,7 +11,7 @@ import html
 import io
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -446,15 +446,22 @@ def test_back_from_a_paid_checkout_the_family_reads_which_invoices_are_paid(
     assert "Votre compte est à jour" in page_text(signed_in)
 
 
-def test_back_before_mollie_has_decided_the_page_says_so_and_reloads(signed_in, family, mollie):
+def test_back_before_mollie_has_decided_the_page_says_so_and_reloads(
+    signed_in, family, mollie, pin_clock
+):
     payment = started(signed_in, family, bill(family, 10, 9600))
 
     page = returned(signed_in, payment.id)
 
     assert "Paiement en cours de confirmation" in page
     assert '<meta http-equiv="refresh" content="5">' in page
-    assert "Vous devez 96,00 €" in page_text(signed_in)
-    assert "En cours de confirmation" in section(page_text(signed_in), "Vos règlements")
+    text = page_text(signed_in)
+    assert "Vous devez 96,00 €" in text
+    assert "Un paiement en ligne de cette facture attend la confirmation de la banque." in text
+    assert "En cours de confirmation" in section(text, "Vos règlements")
+    pin_clock(NOW + timedelta(minutes=11))  # no webhook yet: the page stops reloading
+    later = returned(signed_in, payment.id)
+    assert "Paiement en cours de confirmation" in later and "http-equiv" not in later
 
 
 @pytest.mark.parametrize(
