@@ -21,14 +21,18 @@ quantity × unit price, each line rounded once (integer cents), the total their 
 family with a billed day that no tariff prices is held back (no invoice, a warning):
 staff enter the tariff and run again. A family with nothing billable gets no invoice.
 
-The run (`run_billing`): one transaction per family — the invoice, its lines, its number,
-its alert and email — all or nothing. Numbers are "YYYY-NNNNNN", gapless per year of
-issue (the Paris year of `now`), taken from the InvoiceNumberSequence row locked by an
-UPDATE … RETURNING: a family whose transaction fails rolls its number back with it, so
-an exception mid-run leaves neither a half invoice nor a gap, and a second run completes
-the month. The invoice is issued at `now`, due 30 days after now's Paris date. A family
-already invoiced for M is skipped (the partial unique index uq_invoice_family_month
-guarantees it, even for two runs at once): running twice changes nothing.
+The run (`run_billing`): each family is all or nothing — the invoice, its lines, its
+number, its alert and email are written in the family's own savepoint, rolled back
+together when anything fails; the families are committed by batches of BATCH (one disk
+sync per batch: on SQLite a sync per family would be most of a large run's time). When
+a family fails, the families before it are committed and the run stops with the error.
+Numbers are "YYYY-NNNNNN", gapless per year of issue (the Paris year of `now`), taken
+from the InvoiceNumberSequence row locked by an UPDATE … RETURNING until the commit: a
+family rolled back rolls its number back with it, so an exception mid-run leaves neither
+a half invoice nor a gap, and a second run completes the month. The invoice is issued
+at `now`, due 30 days after now's Paris date. A family already invoiced for M is skipped
+(the partial unique index uq_invoice_family_month guarantees it, even for two runs at
+once): running twice changes nothing.
 
 An issued invoice is never edited: a correction is a credit note (`issue_credit_note`),
 numbered from the same sequence, for at most what the invoice still owes (its total less
@@ -37,17 +41,17 @@ earlier credit notes and payments, services.ledger).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Date, String, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from extensions import db
+from extensions import db, read_rows
 from models import (
     Activity,
     ActivityOption,
@@ -189,7 +193,7 @@ class BillingReport:
         return f"{done} ({skipped}, {held})."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Day:
     """One booking row of the month, as read (plain columns, no ORM object)."""
 
@@ -207,20 +211,62 @@ class _Day:
     child_name: str
 
 
-_DAY_COLUMNS = (
-    Booking.child_id,
-    Booking.activity_id,
-    Booking.option_id,
-    Booking.school_id,
-    Booking.day,
-    Booking.status,
-    Booking.attendance,
-    Booking.is_walk_in,
-    Child.family_id,
-    Family.name,
-    Family.quotient_familial,
-    Child.first_name + " " + Child.last_name,
+_SPAN = (
+    Booking.day >= bindparam("first", type_=Date),
+    Booking.day <= bindparam("last", type_=Date),
 )
+# Day, status and attendance come raw (a few distinct values, converted once each): the
+# month of a large commune is some 70,000 rows.
+_BOOKINGS = (
+    select(
+        Booking.child_id,
+        Booking.activity_id,
+        Booking.option_id,
+        Booking.school_id,
+        type_coerce(Booking.day, String),
+        type_coerce(Booking.status, String),
+        type_coerce(Booking.attendance, String),
+        Booking.is_walk_in,
+    )
+    .where(*_SPAN)
+    .order_by(Booking.child_id, Booking.day)
+)
+_CHILDREN = (
+    select(
+        Child.id,
+        Child.family_id,
+        Family.name,
+        Family.quotient_familial,
+        Child.first_name + " " + Child.last_name,
+    )
+    .join(Family, Family.id == Child.family_id)
+    .where(Child.id.in_(select(Booking.child_id).where(*_SPAN)))
+    .order_by(Family.name, Family.id, Child.birth_date, Child.id)
+)
+_STATUSES = {status.value: status for status in BookingStatus}
+_ATTENDANCES = {None: None, **{attendance.value: attendance for attendance in Attendance}}
+
+
+def _month_days(first: date, last: date) -> list[_Day]:
+    """The month's booking rows, family by family (by name), child by child, day by day."""
+    span = {"first": first, "last": last}
+    by_child = defaultdict(list)
+    for row in read_rows(_BOOKINGS, span):
+        by_child[row[0]].append(row)
+    dates: dict = {}
+    days = []
+    for child_id, family_id, family_name, quotient, child_name in read_rows(_CHILDREN, span):
+        for _child, activity, option, school, day, status, attendance, walk_in in by_child[
+            child_id
+        ]:
+            if day not in dates:
+                dates[day] = day if isinstance(day, date) else date.fromisoformat(day)
+            days.append(
+                _Day(child_id, activity, option, school, dates[day], _STATUSES[status],
+                     _ATTENDANCES[attendance], bool(walk_in), family_id, family_name, quotient,
+                     child_name)
+            )  # fmt: skip
+    return days
 
 
 class _MonthData:
@@ -228,14 +274,7 @@ class _MonthData:
 
     def __init__(self, month: date):
         self.first, self.last = month_bounds(month)
-        rows = db.session.execute(
-            select(*_DAY_COLUMNS)
-            .join(Child, Child.id == Booking.child_id)
-            .join(Family, Family.id == Child.family_id)
-            .where(Booking.day.between(self.first, self.last))
-            .order_by(Family.name, Family.id, Child.birth_date, Child.id, Booking.day)
-        )
-        self.days = [_Day(*row) for row in rows]
+        self.days = _month_days(self.first, self.last)
         self.activities = {a.id: a for a in db.session.scalars(select(Activity))}
         self.options = {o.id: o.label for o in db.session.scalars(select(ActivityOption))}
         self.schools = {s.id: s for s in db.session.scalars(select(School))}
@@ -411,8 +450,41 @@ def preview_month(month: date, now: datetime | None = None) -> MonthPreview:
 Progress = Callable[[int, int], None]
 
 
+# Families per commit. Each family is issued in its own savepoint (its invoice, lines,
+# number, alert and email: all or nothing) and a commit makes a batch durable: one disk
+# sync per batch rather than per family, which on SQLite is most of a large run's time.
+BATCH = 100
+
+
+@dataclass
+class _Run:
+    """What every family of a run shares."""
+
+    month: date
+    now: datetime
+    families: dict[int, Family]
+    report: BillingReport
+    progress: Progress | None
+    total: int
+    done: int = 0
+
+    @property
+    def year(self) -> int:
+        return paris_today(self.now).year
+
+    def issued(self, bill: FamilyBill, number: str | None) -> None:
+        if number is None:
+            self.report.skipped += 1
+        else:
+            self.report.numbers.append(number)
+            self.report.total_cents += bill.total_cents
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
 def run_billing(month: date, now: datetime, progress: Progress | None = None) -> BillingReport:
-    """Issue the month's invoices (module docstring), one transaction per family; calls
+    """Issue the month's invoices (module docstring), each family all or nothing; calls
     `progress(done, total)` after each family. BillingError for a month not begun."""
     month = first_of_month(month)
     if month > paris_today(now):
@@ -423,22 +495,15 @@ def run_billing(month: date, now: datetime, progress: Progress | None = None) ->
     report.held_back = sum(1 for bill in preview.bills if bill.held_back)
     to_issue = preview.to_issue
     families = _families_to_tell([bill.family_id for bill in to_issue])
-    for done, bill in enumerate(to_issue, start=1):
-        number = _issue(bill, month, now, families[bill.family_id])
-        if number is None:
-            report.skipped += 1
-        else:
-            report.numbers.append(number)
-            report.total_cents += bill.total_cents
-        if progress is not None:
-            progress(done, len(to_issue))
+    run = _Run(month, now, families, report, progress, len(to_issue))
+    for start in range(0, len(to_issue), BATCH):
+        _issue_batch(run, to_issue[start : start + BATCH])
     return report
 
 
 def _families_to_tell(family_ids: list[int]) -> dict[int, Family]:
     """The families with the logins and guardians their alert email goes to, loaded once and
-    detached, so that the commit after each family does not make the next one read them
-    again."""
+    detached, so that a commit does not make the next family read them again."""
     families = db.session.scalars(
         select(Family)
         .where(Family.id.in_(family_ids))
@@ -450,50 +515,81 @@ def _families_to_tell(family_ids: list[int]) -> dict[int, Family]:
     return {family.id: family for family in families}
 
 
-def _issue(bill: FamilyBill, month: date, now: datetime, family: Family) -> str | None:
-    """The family's invoice, lines, number, alert and email in one transaction; its number,
-    or None when another run invoiced the family first."""
+def _issue_batch(run: _Run, bills: list[FamilyBill]) -> None:
+    """One transaction for the batch, one savepoint per family. When a family fails, the
+    families before it are committed, then the error goes on: the run stops there."""
     try:
-        number = next_number(paris_today(now).year)
-        invoice_id = _insert_invoice(bill, number, month, now)
-        db.session.execute(
-            insert(InvoiceLine.__table__), [_line_values(invoice_id, line) for line in bill.lines]
-        )
-        notifications.notify(
-            family,
-            AlertKind.INVOICE,
-            f"Votre facture n° {number} {month_words(month)} est disponible : "
-            f"{money(bill.total_cents)}.",
-            link="/finances",
-            now=now,
-        )
+        # The transaction's first statement (a savepoint must not open it on SQLite).
+        _open_sequence(run.year)
+        for bill in bills:
+            run.issued(bill, _issue(run, bill))
+    except Exception:
+        _keep_issued()
+        raise
+    db.session.commit()
+
+
+def _keep_issued() -> None:
+    try:
         db.session.commit()
-    except IntegrityError:
+    except Exception:
         db.session.rollback()
-        if _invoice_number(bill.family_id, month) is None:
+        raise
+
+
+def _issue(run: _Run, bill: FamilyBill) -> str | None:
+    """The family's invoice, lines, number, alert and email in one savepoint; its number,
+    or None when another run invoiced the family first."""
+    savepoint = db.session.begin_nested()
+    try:
+        number = _take_number(run.year)
+        connection = db.session.connection()
+        invoice_id = connection.execute(
+            _INSERT_INVOICE, _invoice_values(run, bill, number)
+        ).inserted_primary_key[0]
+        connection.execute(_INSERT_LINES, [_line_values(invoice_id, line) for line in bill.lines])
+        _tell(run, bill, number)
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        if _invoice_number(bill.family_id, run.month) is None:
             raise
         return None
     except Exception:
-        db.session.rollback()
+        savepoint.rollback()
         raise
     return number
 
 
-def _insert_invoice(bill: FamilyBill, number: str, month: date, now: datetime) -> int:
-    result = db.session.execute(
-        insert(Invoice.__table__).values(
-            family_id=bill.family_id,
-            number=number,
-            kind=InvoiceKind.INVOICE,
-            period_month=month,
-            status=InvoiceStatus.ISSUED,
-            issued_at=now,
-            due_on=paris_today(now) + timedelta(days=DUE_AFTER_DAYS),
-            total_cents=bill.total_cents,
-            created_at=now,
-        )
+def _tell(run: _Run, bill: FamilyBill, number: str) -> None:
+    notifications.notify(
+        run.families[bill.family_id],
+        AlertKind.INVOICE,
+        f"Votre facture n° {number} {month_words(run.month)} est disponible : "
+        f"{money(bill.total_cents)}.",
+        link="/finances",
+        now=run.now,
     )
-    return result.inserted_primary_key[0]
+
+
+_INSERT_INVOICE = insert(Invoice.__table__)
+_INSERT_LINES = insert(InvoiceLine.__table__)
+
+
+def _invoice_values(run: _Run, bill: FamilyBill, number: str) -> dict:
+    return {
+        "family_id": bill.family_id,
+        "number": number,
+        "kind": InvoiceKind.INVOICE,
+        "period_month": run.month,
+        "status": InvoiceStatus.ISSUED,
+        "issued_at": run.now,
+        "due_on": paris_today(run.now) + timedelta(days=DUE_AFTER_DAYS),
+        "total_cents": bill.total_cents,
+        "reason": "",
+        "reminder_count": 0,
+        "created_at": run.now,
+    }
 
 
 def _line_values(invoice_id: int, line: BillLine) -> dict:
@@ -523,22 +619,32 @@ def _invoice_number(family_id: int, month: date) -> str | None:
 
 _SEQUENCE = InvoiceNumberSequence.__table__
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_NEXT = (
+    update(_SEQUENCE)
+    .where(_SEQUENCE.c.year == bindparam("sequence_year"))
+    .values(last_number=_SEQUENCE.c.last_number + 1)
+    .returning(_SEQUENCE.c.last_number)
+)
+
+
+def _open_sequence(year: int) -> None:
+    """The year's sequence row, created at 0 when the year has none yet (concurrent runs
+    create it once)."""
+    connection = db.session.connection()
+    insert_row = _INSERTS[connection.dialect.name](_SEQUENCE)
+    connection.execute(insert_row.values(year=year, last_number=0).on_conflict_do_nothing())
+
+
+def _take_number(year: int) -> str:
+    last = db.session.connection().execute(_NEXT, {"sequence_year": year}).scalar_one()
+    return f"{year}-{last:06d}"
 
 
 def next_number(year: int) -> str:
     """The next number of the year, "2026-000123", in the caller's transaction: the year's
     sequence row stays locked until it commits (or rolls back, and the number with it)."""
-    dialect = db.session.get_bind().dialect.name
-    db.session.execute(
-        _INSERTS[dialect](_SEQUENCE).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
-    last = db.session.execute(
-        update(_SEQUENCE)
-        .where(_SEQUENCE.c.year == year)
-        .values(last_number=_SEQUENCE.c.last_number + 1)
-        .returning(_SEQUENCE.c.last_number)
-    ).scalar_one()
-    return f"{year}-{last:06d}"
+    _open_sequence(year)
+    return _take_number(year)
 
 
 # --- Credit notes -------------------------------------------------------------------------

@@ -304,9 +304,12 @@ def test_a_month_not_begun_is_refused_in_french(world):
         billing.run_billing(date(2027, 1, 1), RUN_AT)
 
 
-def test_a_failure_mid_run_leaves_no_half_invoice_and_no_gap(world, monkeypatch):
+@pytest.mark.parametrize("batch", [2, billing.BATCH])
+def test_a_failure_mid_run_leaves_no_half_invoice_and_no_gap(world, monkeypatch, batch):
     """SECURITY.md 29: the third family's alert fails; the first two are issued, the third
-    has nothing (no invoice, no line, no alert, no number), and a rerun completes."""
+    has nothing (no invoice, no line, no alert, no number), and a rerun completes; whether
+    the failing family shares its commit with the ones before it or not."""
+    monkeypatch.setattr(billing, "BATCH", batch)
     families = [world.family, world.other_family]
     families += [factories.family_with_children(None, f"famille.{n}", 1) for n in "cde"]
     for family in families:
@@ -339,7 +342,8 @@ def test_a_failure_mid_run_leaves_no_half_invoice_and_no_gap(world, monkeypatch)
 
 
 @pytest.mark.postgres_only
-def test_two_runs_at_once_issue_each_invoice_once_without_gap(app, race_app, world):
+def test_two_runs_at_once_issue_each_invoice_once_without_gap(app, race_app, world, monkeypatch):
+    monkeypatch.setattr(billing, "BATCH", 3)  # the two runs' commits interleave
     families = [world.family, world.other_family]
     families += [factories.family_with_children(None, f"famille.{n}", 1) for n in "cdefgh"]
     for family in families:
