@@ -312,7 +312,8 @@ def test_each_unpaid_invoice_has_its_payer_button_and_several_can_be_ticked(sign
 
     assert page.count('action="/finances/payer"') == 3  # one per invoice, and the selection
     assert f'name="invoice_ids" value="{october.id}" form="selection"' in page
-    assert f'name="invoice_ids" value="{november.id}" form="selection"' in page
+    assert f'value="{november.id}" form="selection" data-due-cents="4250"' in page
+    assert '<script src="/static/js/finances.js" defer></script>' in page  # the total, ticked
     text = page_text(signed_in)
     assert "Payer 96,00 €" in text and "Payer 42,50 €" in text and "Payer la sélection" in text
 
@@ -324,6 +325,7 @@ def test_one_unpaid_invoice_has_its_payer_button_and_nothing_to_tick(signed_in, 
 
     assert "Payer 96,00 €" in page_text(signed_in)
     assert 'type="checkbox"' not in page and "Payer la sélection" not in page
+    assert "<script" not in page
 
 
 def test_payer_sends_the_family_to_the_checkout_for_what_the_ticked_invoices_owe(

@@ -78,11 +78,13 @@ def test_a_parent_pays_two_invoices_at_once_and_sees_them_paid(parent, paying_se
 
     parent.get_by_role("checkbox", name=re.compile(f"Octobre 2026.*{october.number}")).check()
     parent.get_by_role("checkbox", name=re.compile(f"Novembre 2026.*{november.number}")).check()
-    parent.get_by_role("button", name="Payer la sélection").click()
+    euros = f"{total // 100},{total % 100:02d}"
+    selection = parent.get_by_role("button", name="Payer la sélection")
+    expect(selection).to_have_text(f"Payer la sélection : {euros}\u00a0€")
+    selection.click()
 
     # Mollie's checkout (the simulator): the amount of both invoices, one payment
     expect(parent).to_have_url(re.compile("^" + re.escape(mollie.url) + "/checkout/"))
-    euros = f"{total // 100},{total % 100:02d}"
     expect(parent.get_by_role("heading", level=1)).to_contain_text(euros)
     parent.get_by_role("button", name="Payer (paiement accepté)").click()
 
