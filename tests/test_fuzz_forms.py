@@ -35,10 +35,13 @@ from models import (
     Booking,
     BookingStatus,
     FamilyAccount,
+    Invoice,
+    InvoiceStatus,
     OutboxEmail,
     TokenPurpose,
     utcnow,
 )
+from mollie_simulator import start_simulator
 from services import accounts, notifications
 from tests import factories
 from tests.conftest import csrf_token
@@ -544,6 +547,70 @@ def test_alerts(signed_in, token, family, alert_id, data):
     response = signed_in.get(f"/alertes/{quote(alert_id, safe='')}")
     assert_ok(response, {302, 308, 404}, [alert_id], refused=URL_REFUSED)
     follow(signed_in, response, [alert_id], allowed=(200, 302, 404))
+
+
+# --- FINANCES ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mollie(app):
+    """The Mollie simulator on a local port (no webhook): "Payer" creates real payments."""
+    with start_simulator() as running:
+        running.simulator.set_webhooks_sent(False)
+        app.config["MOLLIE_API_ENDPOINT"] = running.url
+        yield running
+
+
+@pytest.fixture
+def unpaid(family):
+    """Two issued invoices of the family, unpaid: the ids "Payer" takes."""
+    invoices = [
+        Invoice(
+            family_id=family.id, number=f"2026-00000{month}", period_month=date(2026, month, 1),
+            status=InvoiceStatus.ISSUED, total_cents=1000 * month,
+        )
+        for month in (9, 10)
+    ]  # fmt: skip
+    db.session.add_all(invoices)
+    db.session.commit()
+    return [str(invoice.id) for invoice in invoices]
+
+
+@FUZZ
+@given(data=st.data())
+def test_pay_form(signed_in, token, mollie, unpaid, data):
+    """`invoice_ids` as ticked, or anything: off to the checkout (303), or back to FINANCES
+    with a French message (302)."""
+    fresh_example()
+    valid = {"invoice_ids": st.lists(st.sampled_from(unpaid), min_size=1, max_size=2)}
+    fields = form(data, valid, {"invoice_ids": MANY_ANYTHING})
+    response = signed_in.post("/finances/payer", data={**fields, "csrf_token": token})
+    assert response.status_code != 500, "server error"
+    if any("\x00" in text for text in flat(fields)):
+        assert response.status_code == 400
+    elif response.status_code == 303:
+        assert response.headers["Location"].startswith(mollie.url + "/checkout/")
+    else:
+        assert_ok(response, {302}, fields)
+        follow(signed_in, response, fields)
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(
+        [
+            "/finances/paiements/{}",
+            "/finances/factures/{}.pdf",
+            "/finances/reglements/{}/recu.pdf",
+            "/finances/attestations/{}.pdf",
+        ]
+    ),
+    part=st.one_of(TEXT, NUMBER),
+)
+def test_finances_urls(signed_in, path, part):
+    """An id (or a year) in a FINANCES URL is the family's own thing, or a 404."""
+    response = signed_in.get(path.format(quote(part, safe="")))
+    assert_ok(response, {404, 308}, [part], refused=URL_REFUSED)
 
 
 # --- Values the fuzzing found: each gave a 500 (or a link to one) before its fix ---------------
