@@ -21,11 +21,11 @@ from markupsafe import Markup, escape
 from blueprints.bookings.forms import ABSENCE_REASONS
 from blueprints.bookings.rendered import WEEKS
 from models import Activity, ActivityOption, Attendance, BookingStatus, Child, ValidationMode
-from services import booking
+from services import booking, tariffs
 from services.booking import Cell, CellStatus, DayAction
 from services.booking.day_actions import EDITING, WITHDRAWABLE
 from services.calendar import DeadlineKind, deadline, month_bounds, paris_today
-from services.formatting import date_fr, deadline_fr
+from services.formatting import date_fr, deadline_fr, money
 from vocabulary import ATTENDANCES as ATTENDANCE_LABELS
 from vocabulary import DAY_STATUSES as STATUS_LABELS
 from vocabulary import LEGEND
@@ -497,6 +497,8 @@ class DayDetail:
     usual: ActivityOption | None
     today: date
     missed: str = ""  # a free day past its booking deadline: when that deadline passed
+    # What the family pays for the day, per option id (None: an activity without options).
+    prices: dict[int | None, int] = field(default_factory=dict)
 
     def offers(self, action: DayAction) -> bool:
         return action in self.cell.actions
@@ -553,6 +555,25 @@ class DayDetail:
         rest = [option for option in self.options if option != self.usual]
         return [self.usual, *rest] if self.usual else rest
 
+    @property
+    def price_text(self) -> str:
+        """« Prix pour votre famille : 2,90 € » (the booked option's, or each option's when
+        they differ); empty for a closed day, or one without a tariff yet."""
+        if self.cell.status == CellStatus.CLOSED:
+            return ""
+        if self.option is not None and self.option.id in self.prices:
+            return f"Prix de ce jour pour votre famille : {money(self.prices[self.option.id])}"
+        shown = [o for o in self.booking_choices or self.options if o.id in self.prices]
+        amounts = {self.prices[o.id] for o in shown}
+        if len(amounts) == 1:
+            return f"Prix de ce jour pour votre famille : {money(amounts.pop())}"
+        if shown:
+            each = ", ".join(f"{o.label} {money(self.prices[o.id])}" for o in shown)
+            return f"Prix de ce jour pour votre famille : {each}"
+        if None in self.prices:
+            return f"Prix de ce jour pour votre famille : {money(self.prices[None])}"
+        return ""
+
 
 def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> DayDetail:
     grid = booking.month_grid([child], day.replace(day=1), now)[child.id]
@@ -565,6 +586,10 @@ def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> Da
     missed, today = "", paris_today(now)
     if cell.status == CellStatus.AVAILABLE and not cell.actions and day >= today:
         missed = deadline_words(deadline(activity, day, DeadlineKind.BOOKING))
+    prices = {
+        price.option.id if price.option else None: price.unit_price_cents
+        for price in tariffs.family_prices(child.family, day, [activity])
+    }
     return DayDetail(
         activity,
         cell,
@@ -574,6 +599,7 @@ def day_detail(child: Child, activity: Activity, day: date, now: datetime) -> Da
         by_id.get(row.usual_option_id) if row else None,
         today,
         missed,
+        prices,
     )
 
 
@@ -679,6 +705,25 @@ def many_summary(form, plans: list) -> str:
         said = ", ".join(count for count in counts if count)
         parts.append(f"{plan_title(plan)} : {said or 'aucun jour ajouté'}.")
     return " ".join(parts)
+
+
+def many_estimate(form, plans: list, family) -> str:
+    """« Environ 92,80 € pour janvier. »: what the days the request adds (booked, or asked
+    of the mairie) would cost the family, per month, at its own prices; empty when
+    cancelling or when nothing is added."""
+    if form.mode.data == "cancel":
+        return ""
+    children = {child.id: child for child in form.children_chosen()}
+    by_month: dict[date, list] = {}
+    for plan in plans:
+        for ref in (*plan.registered, *plan.requested):
+            item = (children[ref.child_id], plan.activity, plan.option, ref.day)
+            by_month.setdefault(ref.day.replace(day=1), []).append(item)
+    amounts = [
+        f"{money(tariffs.estimate_cents(family, items))} pour {date_fr(month, 'LLLL')}"
+        for month, items in sorted(by_month.items())
+    ]
+    return f"Environ {', '.join(amounts)}." if amounts else ""
 
 
 def _count(number: int, one: str, several: str) -> str:

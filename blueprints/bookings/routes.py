@@ -141,6 +141,7 @@ def many():
         "bookings/many.html",
         form=form,
         plans=pages.many_view(form, plans),
+        estimate=pages.many_estimate(form, plans, current_family()),
         confirmed=bool(form.confirm.data),
         anchor=pages.week_anchor(form.start.data),
     )
