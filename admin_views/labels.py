@@ -83,6 +83,7 @@ COLUMN_LABELS = {
     "payment": "Règlement",
     "walk_in_price_cents": "Prix d'une présence sans réservation",
     "late_cancel_price_cents": "Prix d'une absence non justifiée",
+    "pdf": "Document",
     "period_month": "Mois",
     "phone_mobile": "Téléphone portable",
     "phone_work": "Téléphone professionnel",
