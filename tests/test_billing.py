@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from demo import load_demo_data
 from extensions import db
 from models import (
     Alert,
@@ -478,3 +479,22 @@ def test_one_credit_note_per_invoice_and_month(invoiced):
 
     assert later.number == "2027-000001"
     assert invoiced.invoice.status is InvoiceStatus.ISSUED
+
+
+# --- The demo ---------------------------------------------------------------------------
+
+
+def test_the_demos_november_previews_and_runs_once(app):
+    load_demo_data(date(2026, 11, 26))
+
+    preview = billing.preview_month(NOVEMBER, datetime(2026, 11, 26, 9, 0))
+    report = billing.run_billing(NOVEMBER, RUN_AT)
+    again = billing.run_billing(NOVEMBER, RUN_AT)
+
+    assert len(preview.to_issue) == 5
+    assert any(
+        "Absence déclarée non examinée : Tom" in w for b in preview.bills for w in b.warnings
+    )
+    assert report.numbers == [f"2026-{n:06d}" for n in range(4, 9)]  # after the demo's 3
+    assert report.total_cents == preview.total_cents
+    assert (again.issued, again.skipped) == (0, 5)
