@@ -333,7 +333,11 @@ class Family(Timestamped, db.Model):
     postcode: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
     quotient_familial: Mapped[int | None] = mapped_column(Integer)
+    # Set when staff accept a QF certificate: the quotient prices days up to this one.
+    quotient_valid_until: Mapped[date | None] = mapped_column(Date)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A family that left, its names and contacts erased; invoices and payments kept.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     accounts: Mapped[list[FamilyAccount]] = relationship(back_populates="family")
     guardians: Mapped[list[Guardian]] = relationship(
@@ -400,6 +404,8 @@ class StaffUser(LoginMixin, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(120), default="")
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"), default=StaffRole.AGENT)
+    # Medical certificates and health sheets are shown only to the staff who need them.
+    sees_health_documents: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     def __str__(self) -> str:
@@ -434,6 +440,9 @@ class Child(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     class_name: Mapped[str] = mapped_column(String(40), default="")
     diet_note: Mapped[str] = mapped_column(Text, default="")
+    allergies: Mapped[str] = mapped_column(Text, default="")
+    # The people allowed to pick the child up, as the family wrote them.
+    pickup_people: Mapped[str] = mapped_column(Text, default="")
     health_note: Mapped[str] = mapped_column(Text, default="")
 
     family: Mapped[Family] = relationship(back_populates="children")
@@ -452,6 +461,10 @@ class Registration(Timestamped, db.Model):
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
     school_year_id: Mapped[int] = mapped_column(ForeignKey("school_year.id"))
+    # The usual days asked for, ISO weekdays "1,2,4,5", and the option: booked for the rest
+    # of the school year when the registration is accepted.
+    weekdays: Mapped[str] = mapped_column(String(20), default="")
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("activity_option.id"))
     status: Mapped[RegistrationStatus] = mapped_column(
         _enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.REQUESTED
     )
@@ -462,6 +475,7 @@ class Registration(Timestamped, db.Model):
     child: Mapped[Child] = relationship()
     activity: Mapped[Activity] = relationship()
     school_year: Mapped[SchoolYear] = relationship()
+    option: Mapped[ActivityOption | None] = relationship()
 
 
 class Booking(Timestamped, db.Model):
@@ -670,6 +684,8 @@ class Document(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
     child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"))
+    # A medical certificate justifies the absence declared on this booked day.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
     doc_type: Mapped[DocumentType] = mapped_column(_enum(DocumentType, "document_type"))
     status: Mapped[DocumentStatus] = mapped_column(
         _enum(DocumentStatus, "document_status"), default=DocumentStatus.RECEIVED
@@ -694,10 +710,17 @@ class Resource(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(40), default="autre")
+    # None: every school.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
     is_published: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    school: Mapped[School | None] = relationship()
 
 
 class NewsItem(Timestamped, db.Model):
@@ -706,7 +729,15 @@ class NewsItem(Timestamped, db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     published_on: Mapped[date] = mapped_column(Date, index=True)
+    # Shown up to this day included; None: until unpublished.
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    # The audience: everyone (both None), the families of a school, or of an activity.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
     is_published: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    school: Mapped[School | None] = relationship()
+    activity: Mapped[Activity | None] = relationship()
 
 
 class Alert(Timestamped, db.Model):
@@ -740,6 +771,8 @@ class ChangeRequest(Timestamped, db.Model):
     )
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why staff refused the change, told to the family.
+    reason: Mapped[str] = mapped_column(String(300), default="")
 
     family: Mapped[Family] = relationship()
 
