@@ -95,11 +95,10 @@ def tax_certificate_pdf(year: int):
 
 
 def _pdf(content: bytes, name: str) -> Response:
-    """A download, never shown inline nor kept by a shared cache (app.py adds nosniff and
-    no-store to every response)."""
+    """A download, never shown inline (app.py adds nosniff, and no-store: no cache keeps
+    it)."""
     response = Response(content, mimetype="application/pdf")
     response.headers.set("Content-Disposition", "attachment", filename=name)
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
