@@ -223,9 +223,9 @@ _BOOKINGS = (
         Booking.activity_id,
         Booking.option_id,
         Booking.school_id,
-        type_coerce(Booking.day, String),
-        type_coerce(Booking.status, String),
-        type_coerce(Booking.attendance, String),
+        type_coerce(Booking.day, String).label("day"),
+        type_coerce(Booking.status, String).label("status"),
+        type_coerce(Booking.attendance, String).label("attendance"),
         Booking.is_walk_in,
     )
     .where(*_SPAN)
@@ -235,9 +235,9 @@ _CHILDREN = (
     select(
         Child.id,
         Child.family_id,
-        Family.name,
+        Family.name.label("family_name"),
         Family.quotient_familial,
-        Child.first_name + " " + Child.last_name,
+        (Child.first_name + " " + Child.last_name).label("child_name"),
     )
     .join(Family, Family.id == Child.family_id)
     .where(Child.id.in_(select(Booking.child_id).where(*_SPAN)))
@@ -251,22 +251,37 @@ def _month_days(first: date, last: date) -> list[_Day]:
     """The month's booking rows, family by family (by name), child by child, day by day."""
     span = {"first": first, "last": last}
     by_child = defaultdict(list)
-    for row in read_rows(_BOOKINGS, span):
-        by_child[row[0]].append(row)
+    for booking in read_rows(_BOOKINGS, span):
+        by_child[booking.child_id].append(booking)
     dates: dict = {}
-    days = []
-    for child_id, family_id, family_name, quotient, child_name in read_rows(_CHILDREN, span):
-        for _child, activity, option, school, day, status, attendance, walk_in in by_child[
-            child_id
-        ]:
-            if day not in dates:
-                dates[day] = day if isinstance(day, date) else date.fromisoformat(day)
-            days.append(
-                _Day(child_id, activity, option, school, dates[day], _STATUSES[status],
-                     _ATTENDANCES[attendance], bool(walk_in), family_id, family_name, quotient,
-                     child_name)
-            )  # fmt: skip
-    return days
+    return [
+        _day(booking, child, dates)
+        for child in read_rows(_CHILDREN, span)
+        for booking in by_child[child.id]
+    ]
+
+
+def _day(booking, child, dates: dict) -> _Day:
+    """One row as the rules read it; `dates` keeps each day converted once (SQLite sends
+    text, PostgreSQL dates)."""
+    day = dates.get(booking.day)
+    if day is None:
+        raw = booking.day
+        day = dates[raw] = raw if isinstance(raw, date) else date.fromisoformat(raw)
+    return _Day(
+        child.id,
+        booking.activity_id,
+        booking.option_id,
+        booking.school_id,
+        day,
+        _STATUSES[booking.status],
+        _ATTENDANCES[booking.attendance],
+        bool(booking.is_walk_in),
+        child.family_id,
+        child.family_name,
+        child.quotient_familial,
+        child.child_name,
+    )
 
 
 class _MonthData:
@@ -468,9 +483,11 @@ class _Run:
     total: int
     done: int = 0
 
-    @property
-    def year(self) -> int:
-        return paris_today(self.now).year
+    def __post_init__(self) -> None:
+        today = paris_today(self.now)
+        self.year = today.year
+        self.due_on = today + timedelta(days=DUE_AFTER_DAYS)
+        self.words = month_words(self.month)  # « de novembre 2026 », said to every family
 
     def issued(self, bill: FamilyBill, number: str | None) -> None:
         if number is None:
@@ -565,8 +582,7 @@ def _tell(run: _Run, bill: FamilyBill, number: str) -> None:
     notifications.notify(
         run.families[bill.family_id],
         AlertKind.INVOICE,
-        f"Votre facture n° {number} {month_words(run.month)} est disponible : "
-        f"{money(bill.total_cents)}.",
+        f"Votre facture n° {number} {run.words} est disponible : {money(bill.total_cents)}.",
         link="/finances",
         now=run.now,
     )
@@ -584,7 +600,7 @@ def _invoice_values(run: _Run, bill: FamilyBill, number: str) -> dict:
         "period_month": run.month,
         "status": InvoiceStatus.ISSUED,
         "issued_at": run.now,
-        "due_on": paris_today(run.now) + timedelta(days=DUE_AFTER_DAYS),
+        "due_on": run.due_on,
         "total_cents": bill.total_cents,
         "reason": "",
         "reminder_count": 0,
