@@ -477,7 +477,6 @@ class _Run:
 
     month: date
     now: datetime
-    families: dict[int, Family]
     report: BillingReport
     progress: Progress | None
     total: int
@@ -509,26 +508,24 @@ def run_billing(month: date, now: datetime, progress: Progress | None = None) ->
     preview = preview_month(month)
     report = BillingReport(month)
     report.skipped = sum(1 for bill in preview.bills if bill.invoiced_number)
-    report.held_back = sum(1 for bill in preview.bills if bill.held_back)
+    report.held_back = sum(
+        1 for bill in preview.bills if bill.held_back and not bill.invoiced_number
+    )
     to_issue = preview.to_issue
-    families = _families_to_tell([bill.family_id for bill in to_issue])
-    run = _Run(month, now, families, report, progress, len(to_issue))
+    run = _Run(month, now, report, progress, len(to_issue))
     for start in range(0, len(to_issue), BATCH):
         _issue_batch(run, to_issue[start : start + BATCH])
     return report
 
 
-def _families_to_tell(family_ids: list[int]) -> dict[int, Family]:
-    """The families with the logins and guardians their alert email goes to, loaded once and
-    detached, so that a commit does not make the next family read them again."""
+def _families_to_tell(bills: list[FamilyBill]) -> dict[int, Family]:
+    """The batch's families with the logins and guardians their alert email goes to, in
+    three queries for the batch rather than two per family."""
     families = db.session.scalars(
         select(Family)
-        .where(Family.id.in_(family_ids))
+        .where(Family.id.in_([bill.family_id for bill in bills]))
         .options(selectinload(Family.accounts), selectinload(Family.guardians))
-    ).all()
-    for family in families:
-        for related in (*family.accounts, *family.guardians, family):
-            db.session.expunge(related)
+    )
     return {family.id: family for family in families}
 
 
@@ -538,8 +535,9 @@ def _issue_batch(run: _Run, bills: list[FamilyBill]) -> None:
     try:
         # The transaction's first statement (a savepoint must not open it on SQLite).
         _open_sequence(run.year)
+        families = _families_to_tell(bills)
         for bill in bills:
-            run.issued(bill, _issue(run, bill))
+            run.issued(bill, _issue(run, bill, families[bill.family_id]))
     except Exception:
         _keep_issued()
         raise
@@ -554,7 +552,7 @@ def _keep_issued() -> None:
         raise
 
 
-def _issue(run: _Run, bill: FamilyBill) -> str | None:
+def _issue(run: _Run, bill: FamilyBill, family: Family) -> str | None:
     """The family's invoice, lines, number, alert and email in one savepoint; its number,
     or None when another run invoiced the family first."""
     savepoint = db.session.begin_nested()
@@ -565,7 +563,7 @@ def _issue(run: _Run, bill: FamilyBill) -> str | None:
             _INSERT_INVOICE, _invoice_values(run, bill, number)
         ).inserted_primary_key[0]
         connection.execute(_INSERT_LINES, [_line_values(invoice_id, line) for line in bill.lines])
-        _tell(run, bill, number)
+        _tell(run, bill, number, family)
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
@@ -578,9 +576,9 @@ def _issue(run: _Run, bill: FamilyBill) -> str | None:
     return number
 
 
-def _tell(run: _Run, bill: FamilyBill, number: str) -> None:
+def _tell(run: _Run, bill: FamilyBill, number: str, family: Family) -> None:
     notifications.notify(
-        run.families[bill.family_id],
+        family,
         AlertKind.INVOICE,
         f"Votre facture n° {number} {run.words} est disponible : {money(bill.total_cents)}.",
         link="/finances",
