@@ -12,10 +12,14 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_views import (
     attendance,
+    billing,
     bookings,
     content,
+    documents,
     families,
+    finance_documents,
     finances,
+    payments,
     requests,
     structure,
     system,
@@ -31,6 +35,20 @@ def init_admin(app: Flask) -> Admin:
         index_view=StaffIndexView(name="Accueil", url="/admin"),
         csp_nonce_generator=lambda: g.get("csp_nonce", ""),
     )
-    for area in (families, structure, bookings, requests, attendance, finances, content, system):
+    areas = (
+        families,
+        documents,
+        structure,
+        bookings,
+        requests,
+        attendance,
+        finances,
+        billing,
+        payments,
+        finance_documents,
+        content,
+        system,
+    )
+    for area in areas:
         area.add_views(admin)
     return admin

@@ -8,17 +8,20 @@ Staff record the money they receive at the counter (cheque, cash, CESU, transfer
 from __future__ import annotations
 
 from flask_admin import Admin
-from flask_login import current_user
+from wtforms.validators import ValidationError
 
 from admin_views.base import ReadOnlyView, StaffModelView
+from admin_views.billing import credit_note_link
 from admin_views.fields import MoneyField, money_columns, month_cell, related_cell
+from admin_views.finance_documents import pdf_link
+from admin_views.labels import COLUMN_LABELS
+from admin_views.payments import PaymentCounterActions
 from extensions import db
 from models import (
     Invoice,
     InvoiceLine,
     Payment,
     PaymentAllocation,
-    PaymentMethod,
     StaffNotice,
     Tariff,
     TaxCertificate,
@@ -41,21 +44,51 @@ def allocation_text(allocation: PaymentAllocation) -> str:
     return f"{allocation.invoice} : {money(allocation.amount_cents)}"
 
 
+def penalty_cell(_view, _context, model, name) -> str:
+    """A penalty price, or the words saying that the unit price applies."""
+    value = getattr(model, name)
+    return "prix unitaire" if value is None else money(value)
+
+
+def option_label(option) -> str:
+    return f"{option.activity.name} — {option.label}"
+
+
 class TariffView(StaffModelView):
+    """A price per quotient bracket and period (services.tariffs): for a whole activity, or
+    for one of its options (which then beats the activity's); a penalty price left empty
+    is the unit price."""
+
     column_list = (
         "activity",
+        "option",
         "label",
         "qf_min",
         "qf_max",
         "unit_price_cents",
+        "walk_in_price_cents",
+        "late_cancel_price_cents",
         "valid_from",
         "valid_to",
     )
     column_filters = ("activity.name", "valid_from", "valid_to")
     column_default_sort = [("valid_from", True), ("qf_min", False)]
-    column_formatters = money_columns("unit_price_cents")
+    column_formatters = {
+        **money_columns("unit_price_cents"),
+        "option": related_cell(option_label),
+        "walk_in_price_cents": penalty_cell,
+        "late_cancel_price_cents": penalty_cell,
+    }
     form_columns = column_list
-    form_overrides = {"unit_price_cents": MoneyField}
+    form_overrides = dict.fromkeys(
+        ("unit_price_cents", "walk_in_price_cents", "late_cancel_price_cents"), MoneyField
+    )
+    form_args = {"option": {"get_label": option_label}}
+
+    def on_model_change(self, form, model, is_created) -> None:
+        if model.option is not None and model.option.activity_id != model.activity.id:
+            raise ValidationError("Cette formule n'est pas une formule de la prestation choisie.")
+        super().on_model_change(form, model, is_created)
 
 
 class InvoiceView(ReadOnlyView):
@@ -68,8 +101,11 @@ class InvoiceView(ReadOnlyView):
         "issued_at",
         "due_on",
         "total_cents",
+        "pdf",
     )
-    column_details_list = (*column_list, "lines", "created_at")
+    column_details_list = (*column_list, "lines", "created_at", "credit_note")
+    column_export_exclude_list = ("pdf",)
+    column_labels = {**COLUMN_LABELS, "credit_note": "Avoir"}
     column_searchable_list = ("number", "family.name")
     column_filters = ("status", "period_month", "kind", "issued_at")
     column_default_sort = [("period_month", True), ("number", True)]
@@ -77,6 +113,8 @@ class InvoiceView(ReadOnlyView):
         **money_columns("total_cents"),
         "period_month": month_cell,
         "lines": related_cell(line_text),
+        "pdf": pdf_link("invoice", "PDF"),
+        "credit_note": credit_note_link,
     }
 
 
@@ -96,8 +134,9 @@ class InvoiceLineView(ReadOnlyView):
     column_formatters = money_columns("unit_price_cents", "amount_cents")
 
 
-class PaymentView(StaffModelView):
-    """Recorded, never edited nor deleted: a mistake is corrected by a refund or a new entry."""
+class PaymentView(PaymentCounterActions, StaffModelView):
+    """Recorded at the counter (admin_views.payments) or by Mollie, never edited nor
+    deleted: a mistake is corrected by a refund or a new entry."""
 
     can_edit = False
     can_delete = False
@@ -110,30 +149,18 @@ class PaymentView(StaffModelView):
         "refunded_cents",
         "reference",
         "mollie_id",
+        "pdf",
     )
     column_details_list = (*column_list, "allocations", "created_at")
-    column_export_list = column_list
+    column_export_list = column_list[:-1]
     column_searchable_list = ("reference", "mollie_id", "family.name")
     column_filters = ("method", "status", "received_on")
     column_default_sort = [("received_on", True), ("id", True)]
     column_formatters = {
         **money_columns("amount_cents", "refunded_cents"),
         "allocations": related_cell(allocation_text),
+        "pdf": pdf_link("receipt", "Reçu"),
     }
-    form_columns = ("family", "method", "amount_cents", "received_on", "reference")
-    form_overrides = {"amount_cents": MoneyField}
-
-    def create_form(self, obj=None):
-        form = super().create_form(obj)
-        # Online payments come from Mollie only; by hand, staff record the rest.
-        form.method.choices = [
-            choice for choice in form.method.choices if choice[0] != PaymentMethod.ONLINE
-        ]
-        return form
-
-    def on_model_change(self, form, model, is_created) -> None:
-        model.recorded_by_id = current_user.id
-        super().on_model_change(form, model, is_created)
 
 
 class PaymentAllocationView(ReadOnlyView):
@@ -144,11 +171,17 @@ class PaymentAllocationView(ReadOnlyView):
 
 
 class TaxCertificateView(ReadOnlyView):
-    column_list = ("year", "family", "total_cents", "issued_at")
+    """Issued in bulk by « Émettre les attestations fiscales » (admin_views.finance_documents)."""
+
+    column_list = ("year", "family", "total_cents", "issued_at", "pdf")
+    column_export_exclude_list = ("pdf",)
     column_searchable_list = ("family.name",)
     column_filters = ("year",)
     column_default_sort = [("year", True), ("id", False)]
-    column_formatters = money_columns("total_cents")
+    column_formatters = {
+        **money_columns("total_cents"),
+        "pdf": pdf_link("tax_certificate", "PDF"),
+    }
 
 
 class StaffNoticeView(ReadOnlyView):

@@ -335,17 +335,22 @@ def test_a_price_is_typed_in_euros_and_stored_in_cents(client, auth, admin):
 
 
 def test_staff_record_a_cheque_but_never_an_online_payment(client, auth, staff, family):
+    from tests.test_admin_payments import make_invoice
+
+    invoice = make_invoice(family, 10, 3000, "2026-000002")
     auth.login("agent.a")
     form = {
         "family": str(family.id),
-        "amount_cents": "12,50",
+        "ids": [str(invoice.id)],
+        "amount": "12,50",
         "received_on": "2026-11-26",
         "reference": "Chèque n° 1234567",
-        "csrf_token": csrf_token(client, "/admin/payment/new/"),
+        "csrf_token": csrf_token(client, f"/admin/guichet/?family={family.id}"),
     }
-    client.post("/admin/payment/new/", data={**form, "method": "online"})
+    client.post("/admin/guichet/enregistrer", data={**form, "method": "online"})
     assert db.session.query(Payment).count() == 0
-    assert client.post("/admin/payment/new/", data={**form, "method": "cheque"}).status_code == 302
+    response = client.post("/admin/guichet/enregistrer", data={**form, "method": "cheque"})
+    assert response.status_code == 302
     payment = db.session.query(Payment).one()
     assert (payment.method, payment.amount_cents) == (PaymentMethod.CHEQUE, 1250)
     assert payment.recorded_by_id == staff.id

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models import Activity, Payment, StaffRole
+from models import Activity, Closure, Payment, StaffRole
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -76,13 +76,18 @@ def test_bad_row_ids_never_give_a_500(admin_client, url, fields):
 
 
 def payment_form(client, family, **fields) -> dict:
+    """The counter's form (admin_views.payments) for the family's first invoice."""
+    from tests.test_admin_payments import make_invoice
+
+    invoice = make_invoice(family, 10, 3000, "2026-000002")
     return {
         "family": str(family.id),
+        "ids": [str(invoice.id)],
         "method": "cheque",
-        "amount_cents": "12,50",
+        "amount": "12,50",
         "received_on": "2026-11-26",
         "reference": "Chèque n° 1",
-        "csrf_token": csrf_token(client, "/admin/payment/new/"),
+        "csrf_token": csrf_token(client, f"/admin/guichet/?family={family.id}"),
         **fields,
     }
 
@@ -95,7 +100,7 @@ def payments() -> int:
 
 def test_an_amount_of_1e30_is_refused_in_french(admin_client, family):
     response = admin_client.post(
-        "/admin/payment/new/", data=payment_form(admin_client, family, amount_cents="1e30")
+        "/admin/guichet/enregistrer", data=payment_form(admin_client, family, amount="1e30")
     )
     assert response.status_code == 200
     assert "Montant trop élevé" in response.get_data(as_text=True)
@@ -127,16 +132,23 @@ def test_integer_fields_carry_a_range(admin_client, field, value):
 
 
 def test_a_refused_change_is_french_without_sql_on_screen_or_values_in_the_log(
-    admin_client, family, caplog
+    admin_client, caplog
 ):
-    """A negative payment breaks the table's check: the database refuses it."""
-    reference = "Chèque de Mme Dupont-Secret, 12 rue des Lilas"
+    """A closure ending before it starts breaks the table's check: the database refuses it."""
+    reason = "Grève, voir Mme Dupont-Secret, 12 rue des Lilas"
     caplog.set_level(logging.DEBUG)
-    form = payment_form(admin_client, family, amount_cents="-5", reference=reference)
-    response = admin_client.post("/admin/payment/new/", data=form)
+    form = {
+        "starts_on": "2026-12-04",
+        "ends_on": "2026-12-01",
+        "reason": reason,
+        "csrf_token": csrf_token(admin_client, "/admin/closure/new/"),
+    }
+    response = admin_client.post("/admin/closure/new/", data=form)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "pas été enregistrée" in body
     assert not any(word in body for word in SQL_WORDS)
     assert "Dupont-Secret" not in caplog.text
-    assert payments() == 0
+    from extensions import db
+
+    assert db.session.scalar(select(func.count(Closure.id))) == 0

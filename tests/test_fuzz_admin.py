@@ -4,7 +4,8 @@ The views are walked as the app registers them, so a new list or page is fuzzed 
 word here: each list's query string (page, page size, sort, search and every filter it
 offers), each row URL (details, edit) with any id, each create and edit form with the
 fields its page shows, and every GET and POST route of the custom pages (Demandes,
-Absences, Pointage). Whatever comes in: never a 500, and the text shown back escaped.
+Absences, Pointage, the counter, Impayés, the treasurer's exports). Whatever comes in:
+never a 500, and the text shown back escaped.
 The parent portal's forms are fuzzed in tests/test_fuzz_forms.py, with the same values.
 """
 
@@ -43,6 +44,7 @@ OPTION = re.compile(r'<option[^>]*value="([^"]*)"')
 CUSTOM_NAMES = [
     "page", "school", "activity", "start", "end", "family", "kind", "state", "date",
     "decision", "ids", "reason", "booking", "present", "child", "option", "decision-1",
+    "q", "method", "amount", "received_on", "reference", "payment", "late", "sort",
 ]  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     ["1", "2", "0", "2026-11-19", "2026-11-19 08:00:00", "12,50", "y", "Texte", "10:00",
@@ -158,4 +160,7 @@ def test_the_walk_covers_every_view(app):
         "demandes",
         "absences",
         "pointage",
+        "guichet",
+        "impayes",
+        "exports_tresorier",
     }
