@@ -15,7 +15,6 @@ from admin_views import (
     billing,
     bookings,
     content,
-    documents,
     families,
     finance_documents,
     finances,
@@ -37,7 +36,6 @@ def init_admin(app: Flask) -> Admin:
     )
     areas = (
         families,
-        documents,
         structure,
         bookings,
         requests,
