@@ -213,9 +213,11 @@ def test_the_run_issues_a_numbered_invoice_and_tells_the_family(world):
     _book(world.a, world.canteen, MONDAY, attendance=Attendance.PRESENT)
     _book(world.c, world.care, MONDAY, attendance=Attendance.PRESENT)
 
-    report = billing.run_billing(NOVEMBER, RUN_AT)
+    steps = []
+    report = billing.run_billing(NOVEMBER, RUN_AT, progress=lambda *step: steps.append(step))
 
     assert (report.issued, report.skipped, report.total_cents) == (2, 0, 500)
+    assert steps == [(1, 2), (2, 2)]
     invoice = next(i for i in _invoices() if i.family_id == world.family.id)
     assert invoice.status is InvoiceStatus.ISSUED
     assert invoice.issued_at == RUN_AT
