@@ -11,7 +11,8 @@ Starting a payment:
   local payment is deleted again and the family reads a French message: nothing is kept.
 - "Payer" again for the same invoices and amount while a payment for them is open (a double
   click, a back button) gives that open payment back, not a second one; one older than
-  REUSE_UNCHECKED is first asked about at Mollie (it may have expired there).
+  REUSE_UNCHECKED is first asked about at Mollie: found paid or ended there, it is applied
+  and what the invoices owe is read again (an invoice it paid is not paid twice).
 - An open payment pays nothing: the ledger counts only paid payments.
 
 Applying Mollie's state (the webhook, the return page and the reconciliation share it):
@@ -136,6 +137,10 @@ class MollieState:
     paid_at: datetime | None
 
 
+# _reusable's answer when the open payment it asked Mollie about has ended meanwhile.
+_ENDED_MEANWHILE = object()
+
+
 class _Unreachable(Exception):
     """Mollie did not answer, or answered with an error other than 404."""
 
@@ -145,13 +150,18 @@ class _Unreachable(Exception):
 
 def start_online_payment(family, invoice_ids: Iterable[int | str], now: datetime) -> Payment:
     """The open payment of these invoices (a new one, or the one already open for the same
-    invoices and amount), with its checkout_url; PaymentError otherwise."""
-    try:
-        owed = _payable(family, _parse_ids(invoice_ids))
-    except PaymentError:
-        db.session.rollback()  # the locks taken, nothing written
-        raise
-    payment = _reusable(family, owed, now)
+    invoices and amount), with its checkout_url; PaymentError otherwise. An open payment
+    found paid or ended at Mollie meanwhile is applied first, and what the invoices owe is
+    read again: an invoice it has just paid is not sent to a second checkout."""
+    while True:  # each turn ends one open payment: it cannot come back as a candidate
+        try:
+            owed = _payable(family, _parse_ids(invoice_ids))
+        except PaymentError:
+            db.session.rollback()  # the locks taken, nothing written
+            raise
+        payment = _reusable(family, owed, now)
+        if payment is not _ENDED_MEANWHILE:
+            break
     if payment is None:
         payment = _new_payment(family, owed, now)
     if payment.mollie_id is None:
@@ -196,9 +206,11 @@ def _payable(family, ids: list[int]) -> dict[Invoice, int]:
     return payable
 
 
-def _reusable(family, owed: dict[Invoice, int], now: datetime) -> Payment | None:
+def _reusable(family, owed: dict[Invoice, int], now: datetime) -> Payment | object | None:
     """The family's open payment for exactly these invoices and amounts, if it is still open
-    (asked at Mollie when older than REUSE_UNCHECKED)."""
+    (asked at Mollie when older than REUSE_UNCHECKED); None when there is none (the
+    invoices still locked); _ENDED_MEANWHILE when Mollie said it ended (paid, failed...):
+    its state is applied and committed, the locks are gone and `owed` may be stale."""
     wanted = {invoice.id: cents for invoice, cents in owed.items()}
     candidates = db.session.scalars(
         select(Payment)
@@ -215,7 +227,7 @@ def _reusable(family, owed: dict[Invoice, int], now: datetime) -> Payment | None
             db.session.commit()  # the invoices' locks are released before any call
             if payment.mollie_id and payment.created_at < now - REUSE_UNCHECKED:
                 payment = refresh_payment(payment, now)
-            return payment if payment.status == PaymentStatus.OPEN else None
+            return payment if payment.status == PaymentStatus.OPEN else _ENDED_MEANWHILE
     return None
 
 

@@ -332,3 +332,21 @@ def test_the_reconciliation_deletes_a_payment_that_never_reached_mollie(family, 
 
     assert count(Payment) == 0 and count(PaymentAllocation) == 0
     assert ledger.balance_cents(family.id) == 9600
+
+
+def test_payer_again_after_an_unnoticed_paid_checkout_charges_nothing_twice(
+    family, invoices, mollie
+):
+    """Found in review: the open payment asked about on a second « Payer » turns out paid;
+    the invoices it has just settled are not sent to a second checkout."""
+    mollie.set_webhooks_sent(False)
+    first = payments.start_online_payment(family, ids(invoices), NOW)
+    mollie.choose(first.mollie_id, "paid")
+
+    later = NOW + payments.REUSE_UNCHECKED + timedelta(minutes=1)
+    with pytest.raises(payments.NothingToPay):
+        payments.start_online_payment(family, ids(invoices), later)
+
+    assert fresh(first).status == PaymentStatus.PAID
+    assert count(Payment) == 1
+    assert ledger.balance_cents(family.id) == 0
