@@ -38,6 +38,7 @@ CATEGORY = "Finances"
 PAGE_SIZE = 50
 FAMILIES_SHOWN = 20
 SEARCH_MAX = 80
+MAX_DAYS_LATE = 36_500
 # The unpaid list's orders: the latest days first, the largest amount, the family's name.
 SORTS = {
     "late": ("Retard", lambda row: (-row.days_late, row.invoice.number)),
@@ -215,7 +216,8 @@ class UnpaidFilters:
 
     @classmethod
     def parse(cls, values: Mapping) -> UnpaidFilters:
-        late = row_id(values.get("late")) or 0
+        # Past a century late, no invoice is: and a date cannot go back 2**31 days.
+        late = min(row_id(values.get("late")) or 0, MAX_DAYS_LATE)
         sort = values.get("sort", "")
         return cls(
             search=values.get("q", "").strip()[:SEARCH_MAX],
