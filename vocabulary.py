@@ -42,6 +42,15 @@ REGISTRATION_STATUSES = {
     RegistrationStatus.CANCEL_REQUESTED: "annulation demandée",
     RegistrationStatus.CANCELLED: "annulée",
 }
+# A child's registration as INSCRIPTIONS names it (None: never asked).
+REGISTRATION_STATES = {
+    None: "pas d'inscription",
+    RegistrationStatus.REQUESTED: "demande envoyée",
+    RegistrationStatus.ACCEPTED: "inscription acceptée",
+    RegistrationStatus.REFUSED: "inscription refusée",
+    RegistrationStatus.CANCEL_REQUESTED: "désinscription demandée",
+    RegistrationStatus.CANCELLED: "inscription annulée",
+}
 BOOKING_STATUSES = {
     BookingStatus.PENDING: "en attente",
     BookingStatus.REGISTERED: "réservée",
@@ -145,6 +154,21 @@ REQUEST_STATUSES = {
     RequestStatus.ACCEPTED: "acceptée",
     RequestStatus.REFUSED: "refusée",
 }
+# What a family may change on MON COMPTE (ChangeRequest.entity and .field), in page order.
+CHANGEABLE_FIELDS = {
+    "Family": {"address_line": "adresse", "postcode": "code postal", "city": "commune"},
+    "Guardian": {
+        "phone_mobile": "téléphone portable",
+        "phone_work": "téléphone professionnel",
+        "email": "adresse email",
+    },
+    "Child": {
+        "diet_note": "régime alimentaire",
+        "allergies": "allergies",
+        "pickup_people": "personnes autorisées à venir chercher l'enfant",
+    },
+}
+CHANGE_ENTITIES = {"Family": "foyer", "Guardian": "responsable légal", "Child": "enfant"}
 # In AlertKind's order: the ALERTES headings, the email subjects and the account's choices.
 ALERT_KINDS = {
     AlertKind.BOOKING: "réservations",

@@ -20,7 +20,7 @@ from admin_views.base import (
 from admin_views.labels import COLUMN_LABELS
 from extensions import db
 from models import ChangeRequest, Child, Document, Family, FamilyAccount, Guardian, utcnow
-from services import audit, documents
+from services import audit, change_requests, documents, gdpr
 
 CATEGORY = "Familles"
 
@@ -53,6 +53,7 @@ class FamilyView(StaffModelView):
         "children",
         "created_at",
         "archived_at",
+        "anonymised_at",
     )
     column_export_list = column_details_list
     column_labels = {**COLUMN_LABELS, "name": "Nom du foyer"}
@@ -76,6 +77,27 @@ class FamilyView(StaffModelView):
 
     def search_placeholder(self) -> str:
         return "Nom, identifiant ou enfant"
+
+    def is_action_allowed(self, name: str) -> bool:
+        """Anonymising a family cannot be undone: the admin role only."""
+        return (name != "anonymise" or is_admin()) and super().is_action_allowed(name)
+
+    @action(
+        "anonymise",
+        "Anonymiser (famille partie)",
+        "Anonymiser ces familles ? Noms, adresses, téléphones, emails, notes des enfants et "
+        "documents sont effacés définitivement et leurs identifiants désactivés ; factures "
+        "et règlements sont gardés.",
+    )
+    def action_anonymise(self, ids):
+        staff, ip = current_user._get_current_object(), request.remote_addr
+        decide_rows(
+            Family,
+            ids,
+            lambda row: gdpr.anonymise_family(row, staff, utcnow(), ip),
+            gdpr.GdprError,
+            ("famille anonymisée", "familles anonymisées"),
+        )
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Every word must match the name, a login or a child (see family_matches)."""
@@ -213,8 +235,11 @@ def masked_request_value(_view, _context, change: ChangeRequest, name: str) -> s
 
 
 class ChangeRequestView(ReadOnlyView):
-    """Families' edits of their own data, waiting for staff (decided through a service)."""
+    """Families' edits of their own data, decided field by field by the actions below
+    (services.change_requests applies, journals and tells the family); the status is never
+    a field. A refusal sends the reason typed above the list."""
 
+    list_template = "admin/change_requests/list.html"
     column_list = (
         "created_at",
         "family",
@@ -229,6 +254,29 @@ class ChangeRequestView(ReadOnlyView):
     column_searchable_list = ("family.name", "field")
     column_default_sort = ("created_at", True)
     column_formatters = dict.fromkeys(("old_value", "new_value"), masked_request_value)
+
+    @action("accept", "Accepter", "Accepter ces modifications ? Les fiches sont mises à jour.")
+    def action_accept(self, ids):
+        self._decide(
+            ids, change_requests.ACCEPT, ("modification acceptée", "modifications acceptées")
+        )
+
+    @action("refuse", "Refuser", "Refuser ces modifications, avec le motif écrit au-dessus ?")
+    def action_refuse(self, ids):
+        self._decide(
+            ids, change_requests.REFUSE, ("modification refusée", "modifications refusées")
+        )
+
+    def _decide(self, ids, decision: str, done: tuple[str, str]) -> None:
+        staff, ip = current_user._get_current_object(), request.remote_addr
+        reason = request.form.get("reason", "")
+        decide_rows(
+            ChangeRequest,
+            ids,
+            lambda row: change_requests.decide(row, decision, staff, utcnow(), ip, reason),
+            change_requests.ChangeRequestError,
+            done,
+        )
 
 
 def add_views(admin: Admin) -> None:

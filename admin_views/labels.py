@@ -12,6 +12,7 @@ COLUMN_LABELS = {
     "address": "Adresse",
     "address_line": "Adresse",
     "amount_cents": "Montant",
+    "anonymised_at": "Anonymisée le",
     "archived_at": "Archivé le",
     "at": "Date",
     "attempts": "Essais",
@@ -124,4 +125,5 @@ COLUMN_LABELS = {
     "valid_from": "Valable du",
     "valid_to": "Valable jusqu'au",
     "validation_mode": "Validation",
+    "weekdays": "Jours habituels",
 }

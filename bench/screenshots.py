@@ -11,6 +11,9 @@ demo clock: Thursday 26 November 2026, 9:00 in Paris), writing to docs/screensho
 - reservations-many-preview-phone: many days mixing an automatic and a manual activity;
 - reservations-many-done-phone: its confirmation, the days not booked and why;
 - reservations-phone and reservations-desktop: the whole of December, all five colours;
+- inscriptions-phone: INSCRIPTIONS once famille.demo has asked Léa's morning care;
+- compte-phone: MON COMPTE once famille.demo has asked for a new mobile number (waiting
+  for staff beside the number on file);
 - alertes-phone: ALERTES after one staff decision on several requests of the family;
 - finances-phone and finances-desktop: FINANCES once November is billed (two unpaid
   invoices to tick, September paid by cheque);
@@ -71,6 +74,48 @@ def many_days(camera: Camera) -> None:
     camera.shoot("reservations-many-done-phone", full_page=True)
 
 
+def inscriptions(camera: Camera) -> None:
+    """INSCRIPTIONS after famille.demo asks Léa's morning care (Mon, Tue, Thu, Fri): Tom's
+    and Léa's accepted registrations say which days are booked, the new one that none is."""
+    page = camera.page
+    page.goto("/inscriptions")
+    lea = page.locator("section.reg-child", has_text="Léa")
+    card = lea.locator("li.reg", has_text="Accueil périscolaire du matin")
+    card.get_by_text("Demander l'inscription").click()
+    for day in ("lundi", "mardi", "jeudi", "vendredi"):
+        card.get_by_label(day).check()
+    card.get_by_role("button", name="Envoyer la demande").click()
+    camera.shoot("inscriptions-phone", full_page=True)
+
+
+def compte(camera: Camera) -> None:
+    """MON COMPTE after the family sends a new mobile number for its first guardian."""
+    page = camera.page
+    page.goto("/compte")
+    guardian = page.locator("#responsables .fiche").first
+    guardian.locator("summary").click()
+    guardian.get_by_label("Téléphone portable").fill("06 00 00 00 99")
+    guardian.get_by_role("button", name="Envoyer les modifications").click()
+    camera.shoot("compte-phone", full_page=True)
+
+
+def documents(camera: Camera) -> None:
+    """DOCUMENTS after famille.demo sends a photo of Tom's health sheet: received, beside the
+    QF certificate accepted and the insurance waiting, and what is still to send."""
+    from tests import uploads_corpus
+
+    page = camera.page
+    page.goto("/documents")
+    page.get_by_label("Type de document").select_option(label="Fiche sanitaire")
+    page.get_by_label("Enfant concerné").select_option(label="Tom")
+    photo = {"name": "fiche-sanitaire-tom.jpg", "mimeType": "image/jpeg"}
+    page.get_by_label("Prendre une photo").set_input_files(
+        files=[{**photo, "buffer": uploads_corpus.jpeg_with_gps((900, 1200))}]
+    )
+    page.get_by_role("button", name="Envoyer le document").click()
+    camera.shoot("documents-phone", full_page=True)
+
+
 def decide_the_familys_requests() -> None:
     """Staff decide every waiting request of the family at once (one refused), as the
     Demandes screen does: ONE alert for the family, listing the decisions."""
@@ -124,11 +169,13 @@ def main() -> int:
         phone.shoot("reservations-week-phone", "/reservations")
         phone.shoot("reservations-day-phone", "/reservations/1/jour/2026-12-15/care_evening")
         phone.shoot("reservations-phone", DECEMBER, full_page=True)
+        inscriptions(phone)
         desktop = Camera(browser, server.url, harness.DESKTOP).sign_in()
         desktop.shoot("home-desktop")
         desktop.shoot("reservations-desktop", DECEMBER, full_page=True)
         desktop.close()
         many_days(phone)
+        compte(phone)
         with server.app.app_context():
             decide_the_familys_requests()
         phone.shoot("alertes-phone", "/alertes")

@@ -42,6 +42,17 @@ def child_of_current_family(child_id: int, children=None):
     return found
 
 
+def guardian_of_current_family(guardian_id: int):
+    """The family's guardian with this id, or 404 (never another family's)."""
+    from extensions import db
+    from models import Guardian
+
+    found = db.session.get(Guardian, guardian_id)
+    if found is None or found.family_id != current_family().id:
+        abort(404)
+    return found
+
+
 def invoice_of_current_family(invoice_id: int):
     """The family's issued invoice or credit note with this id, or 404 (never another
     family's, never a draft: a draft is not yet a bill)."""
@@ -78,5 +89,16 @@ def tax_certificate_of_current_family(year: int):
         )
     )
     if found is None:
+        abort(404)
+    return found
+
+
+def registration_of_current_family(registration_id: int):
+    """A registration of one of the family's children, with this id, or 404."""
+    from extensions import db
+    from models import Registration
+
+    found = db.session.get(Registration, registration_id)
+    if found is None or found.child.family_id != current_family().id:
         abort(404)
     return found

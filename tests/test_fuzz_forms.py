@@ -38,6 +38,7 @@ from models import (
     Invoice,
     InvoiceStatus,
     OutboxEmail,
+    Registration,
     TokenPurpose,
     utcnow,
 )
@@ -405,6 +406,46 @@ def test_email_change_form(signed_in, token, data):
     follow(signed_in, response, fields)
 
 
+@FUZZ
+@given(data=st.data())
+def test_change_request_forms(signed_in, token, family, other_family, data):
+    """The household's, a guardian's and a child's forms (each field prefixed by its fiche),
+    and any id in their URL: a change request, the form again with a French message, or 404."""
+    fresh_example()
+    guardian, child = family.guardians[0], family.children[0]
+    forms = {
+        "/compte/foyer": (f"foyer{family.id}", ("address_line", "postcode", "city")),
+        f"/compte/responsables/{guardian.id}": (
+            f"responsable{guardian.id}",
+            ("phone_mobile", "phone_work", "email"),
+        ),
+        f"/compte/enfants/{child.id}": (
+            f"enfant{child.id}",
+            ("diet_note", "allergies", "pickup_people"),
+        ),
+    }
+    path = data.draw(st.sampled_from(sorted(forms)))
+    prefix, names = forms[path]
+    valid = {
+        f"{prefix}-{name}": st.sampled_from(["06 12 34 56 78", "35000", "Sans porc", "a@b.fr", ""])
+        for name in names
+    }
+    fields = form(data, valid)
+    other = data.draw(st.sampled_from(["", f"/{other_family.guardians[0].id}", "/abc"]))
+    if other and path != "/compte/foyer":
+        path = path.rsplit("/", 1)[0] + other
+    baseline = signed_in.get("/compte").get_data(as_text=True)
+    response = signed_in.post(path, data={**fields, "csrf_token": token})
+    assert_ok(response, {302, 400, 404, 413}, fields)
+    assert_escaped(shown(response), fields, baseline)
+    follow(signed_in, response, fields)
+
+
+def test_my_data_download_is_a_zip(signed_in, family):
+    response = signed_in.get("/compte/mes-donnees")
+    assert response.status_code == 200 and response.data.startswith(b"PK")
+
+
 # --- MES RÉSERVATIONS -----------------------------------------------------------------------
 
 
@@ -527,6 +568,56 @@ def test_day_url(signed_in, token, world, data, method):
     assert_ok(response, allowed, parts, refused=URL_REFUSED)
     assert_escaped(shown(response), parts, not_found(signed_in))
     follow(signed_in, response, parts, allowed=(200, 302, 404))
+
+
+# --- INSCRIPTIONS ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def inscriptions(world):
+    """The booking world's year and the next one that families may ask for; the family's
+    registrations (all accepted: cancelling one asks staff, then nothing is left to do)."""
+    following = factories.school_year("2027-2028", date(2027, 9, 1), date(2028, 7, 7))
+    years = [factories.school_year(), following]
+    mine = select(Registration.id).where(Registration.child_id.in_(world.child_ids))
+    return SimpleNamespace(
+        years=[str(year.id) for year in years],
+        registration_ids=[str(found) for found in db.session.scalars(mine)],
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_registration_request_form(signed_in, token, world, inscriptions, data):
+    """A registration asked with its usual weekdays and option: a French message either way."""
+    fresh_example()
+    child_id = data.draw(st.sampled_from(world.child_ids))
+    valid = {
+        "activity": st.sampled_from([what.partition(":")[0] for what in world.whats]),
+        "year": st.sampled_from(inscriptions.years),
+        "weekdays": st.lists(st.sampled_from(["1", "2", "3", "4", "5"]), unique=True),
+        "option": st.one_of(st.none(), st.sampled_from(world.option_ids)),
+    }
+    fields = form(data, valid, fuzz={"weekdays": MANY_ANYTHING})
+    response = signed_in.post(
+        f"/inscriptions/{child_id}/demande", data={**fields, "csrf_token": token}
+    )
+    assert_ok(response, {302, 413}, fields)
+    follow(signed_in, response, fields)
+
+
+@FUZZ
+@given(data=st.data())
+def test_registration_cancel_form(signed_in, token, inscriptions, data):
+    """Asking to cancel takes no field: extra ones are ignored, the answer is a redirect."""
+    fresh_example()
+    registration_id = data.draw(st.sampled_from(inscriptions.registration_ids))
+    extra = data.draw(st.dictionaries(TEXT, TEXT, max_size=3))
+    response = signed_in.post(
+        f"/inscriptions/{registration_id}/annulation", data={**extra, "csrf_token": token}
+    )
+    assert_ok(response, {302, 413}, extra)
+    follow(signed_in, response, extra)
 
 
 # --- ALERTES --------------------------------------------------------------------------------
@@ -693,6 +784,7 @@ def test_a_post_without_csrf_token_is_refused(signed_in, world, data):
                 "/reservations/plusieurs-jours",
                 "/reservations/absence",
                 "/alertes/tout-lu",
+                f"/inscriptions/{world.a.id}/demande",
             ]
         )
     )
