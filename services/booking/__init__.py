@@ -50,12 +50,7 @@ from services.booking.errors import (
     NotRegistered,
     transactional,
 )
-from services.booking.many_days import (
-    book_many,
-    book_registered_days,
-    cancel_many,
-    cancel_registered_days,
-)
+from services.booking.many_days import book_many, cancel_many
 from services.booking.month import (
     ActivityMonth,
     Cell,
@@ -114,10 +109,8 @@ __all__ = [
     "approve",
     "book_day",
     "book_many",
-    "book_registered_days",
     "cancel",
     "cancel_many",
-    "cancel_registered_days",
     "change_option",
     "check_day_open",
     "checked_option",
