@@ -42,6 +42,15 @@ REGISTRATION_STATUSES = {
     RegistrationStatus.CANCEL_REQUESTED: "annulation demandée",
     RegistrationStatus.CANCELLED: "annulée",
 }
+# A child's registration as INSCRIPTIONS names it (None: never asked).
+REGISTRATION_STATES = {
+    None: "pas d'inscription",
+    RegistrationStatus.REQUESTED: "demande envoyée",
+    RegistrationStatus.ACCEPTED: "inscription acceptée",
+    RegistrationStatus.REFUSED: "inscription refusée",
+    RegistrationStatus.CANCEL_REQUESTED: "désinscription demandée",
+    RegistrationStatus.CANCELLED: "inscription annulée",
+}
 BOOKING_STATUSES = {
     BookingStatus.PENDING: "en attente",
     BookingStatus.REGISTERED: "réservée",

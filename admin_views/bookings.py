@@ -6,31 +6,46 @@ create bookings here, they record attendance and absences.
 
 from __future__ import annotations
 
-from flask import request
-from flask_admin import Admin
+from flask import flash, redirect, request, url_for
+from flask_admin import Admin, expose
 from flask_admin.actions import action
 from flask_login import current_user
+from sqlalchemy import select
 
 from admin_views.base import StaffModelView, decide_rows
+from admin_views.fields import row_id
 from extensions import db
 from models import Booking, Registration, utcnow
 from services import registrations
+from vocabulary import enum_label
 
 CATEGORY = "Réservations"
 
 
 class RegistrationView(StaffModelView):
     """Kept with their decisions: never deleted. Decided by the actions below (the
-    registrations service records who and when and tells the family); the status is never
-    a field. A refusal sends the reason written on the registration."""
+    registrations service books or cancels the usual days, records who and when and tells
+    the family); the status is never a field. Refuser opens a screen that asks the reason,
+    sent to every family refused."""
 
     can_delete = False
-    column_list = ("child", "activity", "school_year", "status", "created_at", "decided_at")
+    column_list = (
+        "child",
+        "activity",
+        "school_year",
+        "weekdays",
+        "option",
+        "status",
+        "created_at",
+        "decided_at",
+    )
     column_details_list = (*column_list, "reason")
     column_export_list = column_details_list
     column_searchable_list = ("child.first_name", "child.last_name")
     column_filters = ("activity.name", "school_year.label", "status", "created_at")
     column_default_sort = ("created_at", True)
+    column_formatters = {"weekdays": lambda _v, _c, row, _n: _weekdays(row)}
+    column_formatters_export = column_formatters
     form_columns = ("child", "activity", "school_year", "reason")
 
     def edit_form(self, obj=None):
@@ -41,23 +56,69 @@ class RegistrationView(StaffModelView):
             del form[name]
         return form
 
-    @action("accept", "Accepter", "Accepter ces demandes ? Les familles sont prévenues.")
+    @action(
+        "accept",
+        "Accepter",
+        "Accepter ces demandes ? Les jours habituels sont réservés (ou annulés, pour une "
+        "désinscription) et les familles prévenues.",
+    )
     def action_accept(self, ids):
-        self._decide(ids, registrations.APPROVE, ("demande acceptée", "demandes acceptées"))
+        self._decide(ids, registrations.APPROVE, "", ("demande acceptée", "demandes acceptées"))
 
-    @action("refuse", "Refuser", "Refuser ces demandes, avec le motif écrit sur chacune ?")
+    @action("refuse", "Refuser")
     def action_refuse(self, ids):
-        self._decide(ids, registrations.REFUSE, ("demande refusée", "demandes refusées"))
+        """The reason is asked on the next screen, for all the checked requests at once."""
+        chosen = [str(found) for found in (row_id(value) for value in ids) if found is not None]
+        return redirect(url_for(".refuse_view", ids=chosen))
 
-    def _decide(self, ids, decision: str, done: tuple[str, str]) -> None:
+    @expose("/refuser/", methods=("GET", "POST"))
+    def refuse_view(self):
+        chosen = self._chosen(request.values.getlist("ids"))
+        if not chosen:
+            flash("Cochez au moins une demande à refuser.", "warning")
+            return redirect(url_for(".index_view"))
+        reason = request.form.get("reason", "").strip()
+        if request.method == "POST" and reason:
+            ids = [str(row.id) for row in chosen]
+            done = ("demande refusée", "demandes refusées")
+            self._decide(ids, registrations.REFUSE, reason, done)
+            return redirect(url_for(".index_view"))
+        if request.method == "POST":
+            flash("Indiquez le motif du refus : aucune décision n'a été enregistrée.", "error")
+        return self.render(
+            "admin/registrations/refuse.html",
+            rows=chosen,
+            reason=reason,
+            reason_max=registrations.REASON_MAX,
+            status_label=enum_label,
+        )
+
+    def _chosen(self, values: list[str]) -> list[Registration]:
+        ids = [found for found in (row_id(value) for value in values) if found is not None]
+        if not ids:
+            return []
+        return list(
+            db.session.scalars(
+                select(Registration).where(Registration.id.in_(ids)).order_by(Registration.id)
+            )
+        )
+
+    def _decide(self, ids, decision: str, reason: str, done: tuple[str, str]) -> None:
         staff, ip = current_user._get_current_object(), request.remote_addr
         decide_rows(
             Registration,
             ids,
-            lambda row: registrations.decide_registration(row, decision, staff, utcnow(), ip),
+            lambda row: registrations.decide_registration(
+                row, decision, staff, utcnow(), ip, reason
+            ),
             registrations.RegistrationError,
             done,
         )
+
+
+def _weekdays(row: Registration) -> str:
+    days = registrations.usual_weekdays(row)
+    return registrations.weekdays_fr(days, short=True) if days else "—"
 
 
 class BookingView(StaffModelView):

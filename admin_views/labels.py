@@ -125,4 +125,5 @@ COLUMN_LABELS = {
     "valid_from": "Valable du",
     "valid_to": "Valable jusqu'au",
     "validation_mode": "Validation",
+    "weekdays": "Jours habituels",
 }

@@ -11,6 +11,7 @@ demo clock: Thursday 26 November 2026, 9:00 in Paris), writing to docs/screensho
 - reservations-many-preview-phone: many days mixing an automatic and a manual activity;
 - reservations-many-done-phone: its confirmation, the days not booked and why;
 - reservations-phone and reservations-desktop: the whole of December, all five colours;
+- inscriptions-phone: INSCRIPTIONS once famille.demo has asked Léa's morning care;
 - compte-phone: MON COMPTE once famille.demo has asked for a new mobile number (waiting
   for staff beside the number on file);
 - alertes-phone: ALERTES after one staff decision on several requests of the family;
@@ -71,6 +72,20 @@ def many_days(camera: Camera) -> None:
     camera.shoot("reservations-many-preview-phone", full_page=True)
     page.get_by_role("button", name="Confirmer").click()
     camera.shoot("reservations-many-done-phone", full_page=True)
+
+
+def inscriptions(camera: Camera) -> None:
+    """INSCRIPTIONS after famille.demo asks Léa's morning care (Mon, Tue, Thu, Fri): Tom's
+    and Léa's accepted registrations say which days are booked, the new one that none is."""
+    page = camera.page
+    page.goto("/inscriptions")
+    lea = page.locator("section.reg-child", has_text="Léa")
+    card = lea.locator("li.reg", has_text="Accueil périscolaire du matin")
+    card.get_by_text("Demander l'inscription").click()
+    for day in ("lundi", "mardi", "jeudi", "vendredi"):
+        card.get_by_label(day).check()
+    card.get_by_role("button", name="Envoyer la demande").click()
+    camera.shoot("inscriptions-phone", full_page=True)
 
 
 def compte(camera: Camera) -> None:
@@ -154,6 +169,7 @@ def main() -> int:
         phone.shoot("reservations-week-phone", "/reservations")
         phone.shoot("reservations-day-phone", "/reservations/1/jour/2026-12-15/care_evening")
         phone.shoot("reservations-phone", DECEMBER, full_page=True)
+        inscriptions(phone)
         desktop = Camera(browser, server.url, harness.DESKTOP).sign_in()
         desktop.shoot("home-desktop")
         desktop.shoot("reservations-desktop", DECEMBER, full_page=True)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -37,8 +35,6 @@ bp = Blueprint("finances", __name__)
 # and the reconciliation job settles a payment whose webhook never came).
 RELOAD_SECONDS = 5
 RELOAD_FOR = timedelta(minutes=10)
-# Where Mollie's hosted checkout lives (its payments' `_links.checkout`).
-MOLLIE_CHECKOUT_ORIGIN = "https://www.mollie.com"
 
 
 @bp.before_request
@@ -46,11 +42,7 @@ def _pay_forms_may_go_to_the_checkout() -> None:
     """ "Payer" answers 303 to the checkout, and browsers check a form's redirects against
     the page's CSP form-action: these pages also allow the checkout's origin, Mollie's,
     or the simulator's when MOLLIE_API_ENDPOINT names one (development, tests)."""
-    endpoint = urlsplit(current_app.config.get("MOLLIE_API_ENDPOINT") or "")
-    if endpoint.scheme and endpoint.netloc:
-        g.csp_form_targets = (f"{endpoint.scheme}://{endpoint.netloc}",)
-    else:
-        g.csp_form_targets = (MOLLIE_CHECKOUT_ORIGIN,)
+    g.csp_form_targets = (payments.checkout_origin(),)
 
 
 @bp.get("/finances")
@@ -114,7 +106,7 @@ def pay():
     except payments.PaymentError as error:
         flash(error.message, "error")
         return redirect(url_for("finances.index"))
-    if not payment.checkout_url:
+    if not payments.is_checkout(payment.checkout_url):  # never a redirect elsewhere
         return redirect(url_for("finances.payment_return", payment_id=payment.id), 303)
     return redirect(payment.checkout_url, 303)
 

@@ -91,3 +91,14 @@ def tax_certificate_of_current_family(year: int):
     if found is None:
         abort(404)
     return found
+
+
+def registration_of_current_family(registration_id: int):
+    """A registration of one of the family's children, with this id, or 404."""
+    from extensions import db
+    from models import Registration
+
+    found = db.session.get(Registration, registration_id)
+    if found is None or found.child.family_id != current_family().id:
+        abort(404)
+    return found

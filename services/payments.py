@@ -45,6 +45,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app
 from mollie.api.client import Client
@@ -78,6 +79,8 @@ REUSE_UNCHECKED = timedelta(minutes=5)
 # The reconciliation asks about open payments older than this (their webhook is late).
 RECONCILE_AFTER = timedelta(minutes=10)
 MAX_INVOICES = 24
+# Where Mollie's hosted checkout lives (its payments' `_links.checkout`).
+MOLLIE_CHECKOUT_ORIGIN = "https://www.mollie.com"
 ENDED = {
     "failed": PaymentStatus.FAILED,
     "canceled": PaymentStatus.CANCELED,
@@ -270,6 +273,21 @@ def _create_at_mollie(payment: Payment) -> None:
     db.session.commit()
     if stored.rowcount != 1:  # discarded meanwhile by a request that saw Mollie fail
         raise PaymentProviderUnavailable()
+
+
+def checkout_origin() -> str:
+    """The origin of the checkout pages: Mollie's, or the simulator's when
+    MOLLIE_API_ENDPOINT names one (development, tests)."""
+    endpoint = urlsplit(current_app.config.get("MOLLIE_API_ENDPOINT") or "")
+    if endpoint.scheme and endpoint.netloc:
+        return f"{endpoint.scheme}://{endpoint.netloc}"
+    return MOLLIE_CHECKOUT_ORIGIN
+
+
+def is_checkout(url: str | None) -> bool:
+    """Whether `url` is a page of the checkout's origin (the only place "Payer" leads)."""
+    parts = urlsplit(url or "")
+    return bool(parts.path) and f"{parts.scheme}://{parts.netloc}" == checkout_origin()
 
 
 def mollie_request(payment: Payment) -> dict:

@@ -46,7 +46,7 @@ def b_things(app, other_family):
     year = factories.school_year()
     canteen = factories.activity(options=("standard",))
     child = other_family.children[0]
-    factories.registration(child, canteen, year)
+    registration = factories.registration(child, canteen, year)
     booking = factories.booking(child, canteen, date(2026, 11, 19), BookingStatus.REGISTERED)
     alert = Alert(family_id=other_family.id, kind="booking", message="Secret de B", link="/")
     db.session.add(alert)
@@ -56,6 +56,7 @@ def b_things(app, other_family):
     return {
         "child_id": child.id,
         "guardian_id": other_family.guardians[0].id,
+        "registration_id": registration.id,
         "booking_id": booking.id,
         "alert_id": alert.id,
         "device_id": db.session.scalar(select(RememberedDevice.id)),

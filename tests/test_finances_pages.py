@@ -357,6 +357,22 @@ def test_a_double_click_on_payer_reuses_the_open_payment(signed_in, family, moll
     assert len(payments_of(family)) == 1
 
 
+def test_payer_redirects_only_to_the_checkout_origin_the_page_allows(signed_in, family, mollie):
+    """Found in review: a checkout address stored from elsewhere than Mollie's checkout (a
+    tampered answer, a wrong setting) is never a redirect out of the portal."""
+    october = bill(family, 10, 9600)
+    token = csrf_token(signed_in, "/finances")
+    pay(signed_in, october.id, token=token)
+    [payment] = payments_of(family)
+    payment.checkout_url = f"{mollie.url}@evil.example/checkout/x"
+    db.session.commit()
+
+    response = pay(signed_in, october.id, token=token)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/finances/paiements/{payment.id}"
+
+
 @pytest.mark.parametrize(
     "chosen",
     [

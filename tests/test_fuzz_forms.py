@@ -38,6 +38,7 @@ from models import (
     Invoice,
     InvoiceStatus,
     OutboxEmail,
+    Registration,
     TokenPurpose,
     utcnow,
 )
@@ -569,6 +570,56 @@ def test_day_url(signed_in, token, world, data, method):
     follow(signed_in, response, parts, allowed=(200, 302, 404))
 
 
+# --- INSCRIPTIONS ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def inscriptions(world):
+    """The booking world's year and the next one that families may ask for; the family's
+    registrations (all accepted: cancelling one asks staff, then nothing is left to do)."""
+    following = factories.school_year("2027-2028", date(2027, 9, 1), date(2028, 7, 7))
+    years = [factories.school_year(), following]
+    mine = select(Registration.id).where(Registration.child_id.in_(world.child_ids))
+    return SimpleNamespace(
+        years=[str(year.id) for year in years],
+        registration_ids=[str(found) for found in db.session.scalars(mine)],
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_registration_request_form(signed_in, token, world, inscriptions, data):
+    """A registration asked with its usual weekdays and option: a French message either way."""
+    fresh_example()
+    child_id = data.draw(st.sampled_from(world.child_ids))
+    valid = {
+        "activity": st.sampled_from([what.partition(":")[0] for what in world.whats]),
+        "year": st.sampled_from(inscriptions.years),
+        "weekdays": st.lists(st.sampled_from(["1", "2", "3", "4", "5"]), unique=True),
+        "option": st.one_of(st.none(), st.sampled_from(world.option_ids)),
+    }
+    fields = form(data, valid, fuzz={"weekdays": MANY_ANYTHING})
+    response = signed_in.post(
+        f"/inscriptions/{child_id}/demande", data={**fields, "csrf_token": token}
+    )
+    assert_ok(response, {302, 413}, fields)
+    follow(signed_in, response, fields)
+
+
+@FUZZ
+@given(data=st.data())
+def test_registration_cancel_form(signed_in, token, inscriptions, data):
+    """Asking to cancel takes no field: extra ones are ignored, the answer is a redirect."""
+    fresh_example()
+    registration_id = data.draw(st.sampled_from(inscriptions.registration_ids))
+    extra = data.draw(st.dictionaries(TEXT, TEXT, max_size=3))
+    response = signed_in.post(
+        f"/inscriptions/{registration_id}/annulation", data={**extra, "csrf_token": token}
+    )
+    assert_ok(response, {302, 413}, extra)
+    follow(signed_in, response, extra)
+
+
 # --- ALERTES --------------------------------------------------------------------------------
 
 
@@ -733,6 +784,7 @@ def test_a_post_without_csrf_token_is_refused(signed_in, world, data):
                 "/reservations/plusieurs-jours",
                 "/reservations/absence",
                 "/alertes/tout-lu",
+                f"/inscriptions/{world.a.id}/demande",
             ]
         )
     )

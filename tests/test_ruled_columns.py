@@ -103,24 +103,26 @@ def test_a_registration_is_decided_by_an_action_that_records_who_when_and_tells(
     assert json.loads(event.changes)["status"] == ["requested", "accepted"]
 
 
-def test_a_refusal_needs_its_reason_first(client, auth, admin, family, pin_clock):
+def test_a_refusal_asks_its_reason_on_a_screen(client, auth, admin, family, pin_clock):
     pin_clock(NOW)
     year, canteen = factories.school_year(), factories.activity(options=("standard",))
     requested = factories.registration(
         family.children[0], canteen, year, RegistrationStatus.REQUESTED
     )
     auth.login("admin.a")
-    post_action(client, "registration", "refuse", [requested.id])
+    response = post_action(client, "registration", "refuse", [requested.id])
+    assert response.headers["Location"].endswith(f"/admin/registration/refuser/?ids={requested.id}")
+    screen = f"/admin/registration/refuser/?ids={requested.id}"
+    token = csrf_token(client, screen)
+    client.post(screen, data={"ids": [str(requested.id)], "reason": " ", "csrf_token": token})
     db.session.expire_all()
     assert db.session.get(Registration, requested.id).status == RegistrationStatus.REQUESTED
-    requested = db.session.get(Registration, requested.id)
-    requested.reason = "Plus de place à la cantine"
-    db.session.commit()
-    post_action(client, "registration", "refuse", [requested.id])
+    form = {"ids": [str(requested.id)], "reason": "Plus de place", "csrf_token": token}
+    client.post("/admin/registration/refuser/", data=form)
     db.session.expire_all()
     assert db.session.get(Registration, requested.id).status == RegistrationStatus.REFUSED
     alert = db.session.scalars(select(Alert).where(Alert.family_id == family.id)).one()
-    assert "Plus de place à la cantine" in alert.message
+    assert "Plus de place" in alert.message
 
 
 def test_a_document_is_reviewed_by_an_action(client, auth, admin, family, pin_clock):

@@ -50,7 +50,12 @@ from services.booking.errors import (
     NotRegistered,
     transactional,
 )
-from services.booking.many_days import book_many, cancel_many
+from services.booking.many_days import (
+    book_many,
+    book_registered_days,
+    cancel_many,
+    cancel_registered_days,
+)
 from services.booking.month import (
     ActivityMonth,
     Cell,
@@ -109,8 +114,10 @@ __all__ = [
     "approve",
     "book_day",
     "book_many",
+    "book_registered_days",
     "cancel",
     "cancel_many",
+    "cancel_registered_days",
     "change_option",
     "check_day_open",
     "checked_option",

@@ -10,6 +10,12 @@ sums up what was added and what could not be.
 Places are counted per school and day over the whole period, whatever the order of the
 children and days: a day already held or refused to the first child never lets the second
 take more places than the day has, nor pass ahead of families already waiting.
+
+A registration staff decide (services.registrations) books or cancels its days here too,
+in the decision's own transaction (`book_registered_days`, `cancel_registered_days`): the
+caller commits and sends the one alert. Staff's decision stands for the family's request,
+so on a manual activity these days are not requests again: a day is registered while it
+has a free place (else it waits, as on an automatic activity), a cancellation is done.
 """
 
 from __future__ import annotations
@@ -89,6 +95,38 @@ def cancel_many(
     return _confirm_cancels(children, activities, days, now)
 
 
+def book_registered_days(
+    child: Child,
+    activity: Activity,
+    option: ActivityOption | None,
+    start: date,
+    end: date,
+    weekdays: Iterable[int],
+    now: datetime,
+) -> BookingPlan:
+    """Book the `weekdays` days of [start, end] for a registration staff just accepted, with
+    the rules of book_many (closures, deadline, capacity, the waiting list) and no alert;
+    the caller has set the registration accepted and commits (or rolls back) it all."""
+    choices = _checked_choices([(activity, option)])
+    days = days_of(start, end, weekdays)
+    lock_capacities([(child.school_id, activity.id)])
+    plans, existing = _plan_all([child], choices, days, now, lock=True, decided=True)
+    _write_plans(plans, existing, {child.id: child}, now)
+    return plans[0]
+
+
+def cancel_registered_days(
+    child: Child, activity: Activity, start: date, end: date, now: datetime
+) -> CancelPlan:
+    """Cancel the child's days of the activity in [start, end] that are still before the
+    cancel deadline, for a de-registration staff just accepted: pending days withdrawn,
+    booked and cancel-requested ones cancelled (never a request again), freed places given
+    to the waiting list; days past the deadline stay booked. No alert; the caller commits."""
+    days = days_of(start, end, range(1, 8))
+    lock_capacities([(child.school_id, activity.id)])
+    return _confirm_cancel([child], activity, days, now, decided=True)
+
+
 def days_of(start: date, end: date, weekdays: Iterable[int]) -> list[date]:
     check_period(start, end)
     wanted = set(weekdays)
@@ -108,7 +146,7 @@ def _checked_choices(choices: Sequence[Choice]) -> list[Choice]:
 # --- Booking ----------------------------------------------------------------------------
 
 
-def _plan_all(children, choices, days, now, lock: bool):
+def _plan_all(children, choices, days, now, lock: bool, decided: bool = False):
     """One plan per activity, each day to book given the status it gets (or will get), and
     the children's rows of the period (locked when `lock`, after the capacities)."""
     if not days:
@@ -122,7 +160,7 @@ def _plan_all(children, choices, days, now, lock: bool):
     ]
     school_ids = sorted({child.school_id for child in children})
     for plan in plans:
-        _choose_statuses(plan, children, school_ids, lock)
+        _choose_statuses(plan, children, school_ids, lock, decided)
     return plans, existing
 
 
@@ -152,11 +190,13 @@ def _sort_day(plan: BookingPlan, child_id, opening, periods, booking, now) -> No
         plan.to_book.append(ref)
 
 
-def _choose_statuses(plan: BookingPlan, children, school_ids, lock: bool) -> None:
+def _choose_statuses(plan: BookingPlan, children, school_ids, lock: bool, decided: bool) -> None:
     """book_day's status rule for every day to book, from one count query per activity:
-    registered while the places exceed those taken plus those waiting, else pending."""
+    registered while the places exceed those taken plus those waiting, else pending; on a
+    manual activity every day is pending (a request), unless staff `decided` already."""
     activity = plan.activity
-    if activity.validation_mode == ValidationMode.MANUAL or not plan.to_book:
+    manual = activity.validation_mode == ValidationMode.MANUAL and not decided
+    if manual or not plan.to_book:
         plan.to_book = [_with_status(ref, BookingStatus.PENDING) for ref in plan.to_book]
         return
     places = places_of(school_ids, activity.id, lock)
@@ -207,6 +247,13 @@ def _confirm_bookings(children, choices, days, now) -> list[BookingPlan]:
     if not days:
         return plans
     by_id = {child.id: child for child in children}
+    _write_plans(plans, existing, by_id, now)
+    _alert_family(children, _booking_summary(plans, by_id), days[0], now)
+    return plans
+
+
+def _write_plans(plans: list[BookingPlan], existing, by_id: dict[int, Child], now) -> None:
+    """Write every day to book of the plans (rows locked by the caller), in its status."""
     for plan in plans:
         for ref in plan.to_book:
             booking = existing.get((ref.child_id, plan.activity.id, ref.day))
@@ -216,14 +263,15 @@ def _confirm_bookings(children, choices, days, now) -> list[BookingPlan]:
             )
             plan.bookings.append(written)
         plan.confirmed = True
-    _alert_family(children, _booking_summary(plans, by_id), days[0], now)
-    return plans
 
 
 # --- Cancelling -------------------------------------------------------------------------
 
 
-def _plan_cancels(children, activity, days, now, lock: bool = False):
+def _plan_cancels(children, activity, days, now, lock: bool = False, decided: bool = False):
+    """The days to cancel: those `CANCELLABLE` (and the cancel-requested ones when staff
+    `decided` the cancellation), open and before the cancel deadline."""
+    statuses = CANCELLABLE | {BookingStatus.CANCEL_REQUESTED} if decided else CANCELLABLE
     plan = CancelPlan(activity)
     if not days:
         return plan, []
@@ -235,7 +283,7 @@ def _plan_cancels(children, activity, days, now, lock: bool = False):
     school_of = {child.id: child.school for child in children}
     targets = []
     for (child_id, _, day), booking in sorted(existing.items(), key=lambda item: item[0]):
-        if day not in wanted or booking.status not in CANCELLABLE:
+        if day not in wanted or booking.status not in statuses:
             continue
         ref = DayRef(child_id, day)
         opening = calendar.day(school_of[child_id], day)
@@ -259,10 +307,11 @@ def _confirm_cancels(children, activities, days, now) -> list[CancelPlan]:
     return plans
 
 
-def _confirm_cancel(children, activity, days, now) -> CancelPlan:
-    """Withdraw the pending days, cancel the booked ones, then refill the freed days."""
-    plan, targets = _plan_cancels(children, activity, days, now, lock=True)
-    manual = activity.validation_mode == ValidationMode.MANUAL
+def _confirm_cancel(children, activity, days, now, decided: bool = False) -> CancelPlan:
+    """Withdraw the pending days, cancel the booked ones (on a manual activity, ask staff,
+    unless they `decided` already), then refill the freed days."""
+    plan, targets = _plan_cancels(children, activity, days, now, lock=True, decided=decided)
+    manual = activity.validation_mode == ValidationMode.MANUAL and not decided
     freed = set()
     for booking in targets:
         was_pending = booking.status == BookingStatus.PENDING
