@@ -311,9 +311,14 @@ def mollie_value(cents: int) -> str:
 
 
 def invoice_numbers(payment: Payment) -> list[str]:
-    """The numbers of the invoices the payment names, in id order."""
-    allocations = sorted(payment.allocations, key=lambda a: a.invoice_id)
-    return [allocation.invoice.number or "" for allocation in allocations]
+    """The numbers of the invoices the payment names, in id order (one statement)."""
+    query = (
+        select(Invoice.number)
+        .join(PaymentAllocation, PaymentAllocation.invoice_id == Invoice.id)
+        .where(PaymentAllocation.payment_id == payment.id)
+        .order_by(Invoice.id)
+    )
+    return [number or "" for number in db.session.scalars(query)]
 
 
 def _description(numbers: list[str]) -> str:

@@ -285,6 +285,23 @@ def test_finances_runs_a_fixed_number_of_queries(signed_in, family):
     assert few == many == 11
 
 
+def test_the_payment_page_runs_a_fixed_number_of_queries(signed_in, family):
+    """Found in review: the invoices a paid payment names are read in one statement,
+    however many it paid."""
+
+    def queries(payment) -> int:
+        db.session.expire_all()
+        with factories.counted_queries() as statements:
+            assert signed_in.get(f"/finances/paiements/{payment.id}").status_code == 200
+        return len(statements)
+
+    one = paid(family, [bill(family, 1, 1000)], 1000, method=PaymentMethod.ONLINE)
+    months = [bill(family, month, 1000) for month in range(2, 9)]
+    seven = paid(family, months, 7000, method=PaymentMethod.ONLINE)
+
+    assert queries(one) == queries(seven)
+
+
 # --- Paying online: the form, the checkout, the way back ------------------------------------
 
 
