@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from extensions import db
@@ -13,6 +15,16 @@ from models import Alert, AlertKind, Booking, BookingStatus, Registration, Regis
 from services import registrations
 from tests import factories
 from tests.conftest import csrf_token
+from tests.test_fuzz_forms import (
+    FUZZ,
+    NUMBER,
+    TEXT,
+    assert_escaped,
+    assert_ok,
+    follow,
+    fresh_example,
+    shown,
+)
 
 NOW = datetime(2026, 11, 9, 8, 0)
 SCREEN = "/admin/registration/refuser/"
@@ -118,3 +130,31 @@ def test_the_refusal_screen_without_rows_goes_back_to_the_list(client, auth, req
         response = client.get(f"{SCREEN}{query}")
         assert response.status_code == 302, query
     assert statuses(requests) == [RegistrationStatus.REQUESTED] * 3
+
+
+@pytest.fixture
+def agent(client, auth, requests):
+    auth.login("agent.a")
+    return client
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_refusal_screen_takes_anything(agent, requests, data):
+    """Whatever ids and reason come in: never a 500, the text shown escaped, and nothing
+    refused without a reason."""
+    fresh_example()
+    ids = st.one_of(st.sampled_from([str(row.id) for row in requests]), TEXT, NUMBER)
+    fields = {
+        "ids": data.draw(st.lists(ids, max_size=3), label="ids"),
+        "reason": data.draw(st.one_of(st.just("Dossier incomplet"), TEXT), label="reason"),
+    }
+    before = statuses(requests)
+    baseline = agent.get(f"{SCREEN}?ids={requests[0].id}").get_data(as_text=True)
+    token = csrf_token(agent, f"{SCREEN}?ids={requests[0].id}")
+    response = agent.post(SCREEN, data={**fields, "csrf_token": token})
+    assert_ok(response, {200, 302}, fields)
+    assert_escaped(shown(response), fields, baseline)
+    follow(agent, response, fields)
+    if not fields["reason"].strip():
+        assert statuses(requests) == before
