@@ -21,6 +21,7 @@ from admin_views.labels import COLUMN_LABELS
 from extensions import db
 from models import ChangeRequest, Child, Document, Family, FamilyAccount, Guardian, utcnow
 from services import audit, change_requests, documents, gdpr
+from vocabulary import CHANGE_ENTITIES, CHANGEABLE_FIELDS, label
 
 CATEGORY = "Familles"
 
@@ -234,6 +235,13 @@ def masked_request_value(_view, _context, change: ChangeRequest, name: str) -> s
     return getattr(change, name)
 
 
+def request_words(change: ChangeRequest) -> tuple[str, str]:
+    """« Responsable légal n° 3 », « Téléphone portable »: what a request is about."""
+    entity = label(CHANGE_ENTITIES.get(change.entity, change.entity))
+    field = CHANGEABLE_FIELDS.get(change.entity, {}).get(change.field, change.field)
+    return f"{entity} n° {change.entity_id}", label(field)
+
+
 class ChangeRequestView(ReadOnlyView):
     """Families' edits of their own data, decided field by field by the actions below
     (services.change_requests applies, journals and tells the family); the status is never
@@ -253,7 +261,12 @@ class ChangeRequestView(ReadOnlyView):
     column_filters = ("status", "entity", "created_at")
     column_searchable_list = ("family.name", "field")
     column_default_sort = ("created_at", True)
-    column_formatters = dict.fromkeys(("old_value", "new_value"), masked_request_value)
+    column_formatters = {
+        **dict.fromkeys(("old_value", "new_value"), masked_request_value),
+        "entity": lambda _v, _c, change, _n: request_words(change)[0],
+        "field": lambda _v, _c, change, _n: request_words(change)[1],
+    }
+
 
     @action("accept", "Accepter", "Accepter ces modifications ? Les fiches sont mises à jour.")
     def action_accept(self, ids):
