@@ -302,6 +302,24 @@ def test_the_payment_page_runs_a_fixed_number_of_queries(signed_in, family):
     assert queries(one) == queries(seven)
 
 
+def test_the_payment_page_of_a_partly_refunded_payment_never_says_its_invoice_is_settled(
+    signed_in, family
+):
+    """Found in review: after a refund the invoice owes again; the payment's page says what
+    came back instead of « réglée »."""
+    october = bill(family, 10, 9600)
+    payment = paid(family, [october], 9600, method=PaymentMethod.ONLINE)
+    payment.refunded_cents = 2000
+    ledger.take_back(payment, 2000)
+    db.session.commit()
+
+    page = text_of(signed_in.get(f"/finances/paiements/{payment.id}").get_data(as_text=True))
+
+    assert "réglée" not in page
+    assert "Remboursé depuis : 20,00 €" in page
+    assert "Ce que vos factures doivent encore est dans Finances" in page
+
+
 # --- Paying online: the form, the checkout, the way back ------------------------------------
 
 
