@@ -16,6 +16,7 @@ import io
 import re
 import urllib.parse
 import urllib.request
+from datetime import datetime
 from http.cookiejar import CookieJar
 
 import pytest
@@ -24,7 +25,17 @@ from sqlalchemy import select
 
 from admin_views.base import FORMULA_PREFIXES
 from extensions import db
-from models import AuditEvent, ChangeRequest, Family, Guardian, OutboxEmail, Payment, StaffUser
+from models import (
+    AuditEvent,
+    ChangeRequest,
+    Family,
+    Guardian,
+    OutboxEmail,
+    Payment,
+    StaffNotice,
+    StaffUser,
+    TaxCertificate,
+)
 from tests.conftest import CSRF_RE, ON_POSTGRES
 from tests.e2e import harness
 
@@ -64,6 +75,11 @@ def _plant_formulas() -> None:
             ),
             AuditEvent(actor=FORMULAS["auditevent"], action="update", entity="Family"),
             OutboxEmail(to_address="x@example.org", subject=FORMULAS["outboxemail"], body_text=""),
+            # The demo issues no certificate in November and records no anomaly: one each.
+            TaxCertificate(
+                family=family, year=2026, total_cents=1250, issued_at=datetime(2026, 11, 2)
+            ),
+            StaffNotice(kind="paid-twice", message="Facture payée deux fois", family=family),
         ]
     )
     db.session.scalars(select(Payment).order_by(Payment.id)).first().reference = FORMULAS["payment"]
