@@ -136,10 +136,12 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.finances import bp as finances_bp
     from blueprints.home import bp as home_bp
     from blueprints.registrations import bp as registrations_bp
+    from blueprints.resources import bp as resources_bp
     from blueprints.webhooks import bp as webhooks_bp
 
     for blueprint in (auth_bp, home_bp, account_bp, bookings_bp, finances_bp, alerts_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(resources_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(webhooks_bp)  # Mollie's: no sign-in, no CSRF token, its own limit
     remember_cookie.register(app)

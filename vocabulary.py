@@ -149,6 +149,14 @@ DOCUMENT_STATUSES = {
     DocumentStatus.REFUSED: "refusé",
     DocumentStatus.EXPIRED: "expiré",
 }
+# The commune's published files (Resource.category holds the key), in DOCUMENTS' order.
+RESOURCE_CATEGORIES = {
+    "menus": "menus",
+    "tarifs": "tarifs",
+    "reglement": "règlement intérieur",
+    "formulaires": "formulaires",
+    "autre": "autre",
+}
 REQUEST_STATUSES = {
     RequestStatus.WAITING: "en attente",
     RequestStatus.ACCEPTED: "acceptée",

@@ -4,7 +4,8 @@ Not a test: the same machinery as tests/e2e (demo data, live server, Debian's Ch
 demo clock: Thursday 26 November 2026, 9:00 in Paris), writing to docs/screenshots/, at
 390x844 unless named -desktop (1280x800):
 
-- login-phone, home-phone (ACCUEIL and its "Mon enfant est absent aujourd'hui" button);
+- login-phone, home-phone (the whole of ACCUEIL: its "Mon enfant est absent aujourd'hui"
+  button, this week's menu of each child, the news for the family);
 - reservations-week-phone: the month as it opens, at this week: today marked, the days past
   their deadline locked beside the open ones;
 - reservations-day-phone: an editable day, until when it can be changed, its actions;
@@ -165,7 +166,7 @@ def main() -> int:
         browser = harness.launch_chromium(playwright)
         phone = Camera(browser, server.url, harness.PHONE)
         phone.shoot("login-phone", "/login")
-        phone.sign_in().shoot("home-phone")
+        phone.sign_in().shoot("home-phone", full_page=True)
         phone.shoot("reservations-week-phone", "/reservations")
         phone.shoot("reservations-day-phone", "/reservations/1/jour/2026-12-15/care_evening")
         phone.shoot("reservations-phone", DECEMBER, full_page=True)

@@ -442,51 +442,73 @@ def _documents(demo: Demo) -> None:
 
 
 def _resources(demo: Demo) -> None:
-    for title, category, original in (
-        ("Règlement intérieur 2026-2027", "reglement", "reglement-interieur-2026-2027.pdf"),
-        ("Tarifs 2026-2027", "tarifs", "tarifs-2026-2027.pdf"),
-        ("Menus de décembre 2026", "menus", "menus-decembre-2026.pdf"),
-    ):
-        stored_name, _size = _store_pdf(demo, title)
+    """The règlement intérieur and tariffs for every school; this week's menu for each."""
+    monday = demo.today - timedelta(days=demo.today.weekday())
+    week = f"Menu de la semaine du {date_fr(monday, 'd MMMM')}"
+    files = [
+        ("Règlement intérieur 2026-2027", "reglement", "reglement-interieur-2026-2027.pdf", None),
+        ("Tarifs 2026-2027", "tarifs", "tarifs-2026-2027.pdf", None),
+    ]
+    files += [
+        (week, "menus", f"menu-{monday.isoformat()}.pdf", school) for school in (CHALMEL, THERESE)
+    ]
+    for title, category, original, school in files:
+        stored_name, size = _store_pdf(demo, f"{title} ({school})" if school else title)
         db.session.add(
             Resource(
                 title=title,
                 category=category,
+                school=demo.schools[school] if school else None,
                 original_name=original,
                 stored_name=stored_name,
                 content_type="application/pdf",
+                size_bytes=size,
+                valid_from=monday if school else YEAR_START,
+                valid_to=monday + timedelta(days=6) if school else YEAR_END,
             )
         )
 
 
 def _news(demo: Demo) -> None:
+    """Two items for everyone (one with simple formatting) and one for Sainte-Thérèse only."""
     monday = demo.today - timedelta(days=demo.today.weekday())
     items = (
         (
             "Rentrée 2026 : inscriptions à la cantine et au périscolaire",
             date(2026, 8, 24),
             "Les inscriptions au restaurant scolaire et à l'accueil périscolaire sont ouvertes "
-            "sur le portail. Pensez à transmettre votre attestation de quotient familial pour "
-            "bénéficier du bon tarif.",
+            "sur le portail. Pensez à transmettre votre **attestation de quotient familial** "
+            "pour bénéficier du bon tarif.",
+            None,
         ),
         (
             "Fermeture exceptionnelle à l'école Sainte-Thérèse",
             date(2026, 11, 16),
-            "Le vendredi 4 décembre 2026, le personnel est en formation : il n'y aura ni "
+            "Le **vendredi 4 décembre 2026**, le personnel est en formation : il n'y aura ni "
             "restauration scolaire ni accueil périscolaire à l'école Sainte-Thérèse ce jour-là. "
             "Aucune réservation ne sera facturée.",
+            THERESE,
         ),
         (
-            f"Menus de la semaine du {date_fr(monday, 'd MMMM')}",
+            f"Au menu de la semaine du {date_fr(monday, 'd MMMM')}",
             monday - timedelta(days=3),
-            "Lundi : carottes râpées, poulet basquaise et riz, yaourt. "
-            "Mardi : velouté de potiron, lasagnes, pomme. "
-            "Jeudi : lentilles, rôti de dinde, clémentine. Vendredi : poisson pané, purée. "
-            "Un plat sans viande est proposé chaque jour.",
+            "- **Lundi** : carottes râpées, poulet basquaise et riz, yaourt\n"
+            "- **Mardi** : velouté de potiron, lasagnes, pomme\n"
+            "- **Jeudi** : lentilles, rôti de dinde, clémentine\n"
+            "- **Vendredi** : poisson pané, purée\n\n"
+            "Un plat *sans viande* est proposé chaque jour.",
+            None,
         ),
     )
-    for title, published_on, body in items:
-        db.session.add(NewsItem(title=title, body=body, published_on=published_on))
+    for title, published_on, body, school in items:
+        db.session.add(
+            NewsItem(
+                title=title,
+                body=body,
+                published_on=published_on,
+                school=demo.schools[school] if school else None,
+            )
+        )
 
 
 def _alerts(demo: Demo) -> None:

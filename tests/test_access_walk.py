@@ -27,7 +27,7 @@ from models import (
     TaxCertificate,
     utcnow,
 )
-from services import remembered_devices
+from services import remembered_devices, resources
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -54,6 +54,7 @@ def b_things(app, other_family):
     remembered_devices.open_remembered_session(other_family.accounts[0], utcnow(), "", "")
     invoice, payment, certificate = _b_money(other_family)
     return {
+        "resource_id": _b_school_resource().id,
         "child_id": child.id,
         "guardian_id": other_family.guardians[0].id,
         "registration_id": registration.id,
@@ -64,6 +65,14 @@ def b_things(app, other_family):
         "payment_id": payment.id,
         "year": certificate.year,
     }
+
+
+def _b_school_resource():
+    """A published, current file of a school none of A's children attends."""
+    therese = factories.school("École Sainte-Thérèse")
+    staff = factories.staff_user("agent.walk")
+    details = resources.Details("Secret de B", "menus", therese.id)
+    return resources.publish_resource(details, resources.Upload("m.pdf", b"%PDF-1.4"), staff, None)
 
 
 def _b_money(other_family):
