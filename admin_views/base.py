@@ -162,6 +162,10 @@ class _VisibleColumns:
         setattr(view, self.attribute, columns)
 
 
+# A search of more words than this (a pasted paragraph) is cut to its first ones.
+SEARCH_WORDS_KEPT = 8
+
+
 class StaffModelView(StaffAccessMixin, ModelView):
     """Defaults every staff list shares; each area module declares its columns."""
 
@@ -182,6 +186,12 @@ class StaffModelView(StaffAccessMixin, ModelView):
     _list_columns = _VisibleColumns()
     _details_columns = _VisibleColumns()
     _export_columns = _VisibleColumns()
+
+    def _apply_search(self, query, count_query, joins, count_joins, search: str):
+        """Each word of a search is one more condition: past a few words SQLite refuses
+        the statement ("Expression tree is too large"), so the first words are kept."""
+        words = " ".join(search.split()[:SEARCH_WORDS_KEPT])
+        return super()._apply_search(query, count_query, joins, count_joins, words)
 
     def get_filter_arg(self, index: int, flt) -> str:
         """`?flt0_ecole_contains=`: Flask-Admin drops accented letters (`cole_contains`)."""
