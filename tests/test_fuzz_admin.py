@@ -45,10 +45,12 @@ CUSTOM_NAMES = [
     "page", "school", "activity", "start", "end", "family", "kind", "state", "date",
     "decision", "ids", "reason", "booking", "present", "child", "option", "decision-1",
     "q", "method", "amount", "received_on", "reference", "payment", "late", "sort",
+    "month", "invoice",
 ]  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     ["1", "2", "0", "2026-11-19", "2026-11-19 08:00:00", "12,50", "y", "Texte", "10:00",
-     "1,2,4,5", "approve", "refuse", "justified:1", "unjustified", "declared", "decided"]
+     "1,2,4,5", "approve", "refuse", "justified:1", "unjustified", "declared", "decided",
+     "2026-11"]
 )  # fmt: skip
 VALUE = st.one_of(PLAUSIBLE, ANYTHING)
 
