@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.alerts import bp as alerts_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.bookings import bp as bookings_bp
+    from blueprints.documents import bp as documents_bp
     from blueprints.finances import bp as finances_bp
     from blueprints.home import bp as home_bp
     from blueprints.registrations import bp as registrations_bp
@@ -143,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(resources_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(webhooks_bp)  # Mollie's: no sign-in, no CSRF token, its own limit
     remember_cookie.register(app)
 
@@ -252,6 +254,15 @@ def register_errorhandlers(app: Flask) -> None:
     def _csrf(_error):
         return render_error(
             400, "Le formulaire a expiré. Rechargez la page et recommencez, rien n'a été perdu."
+        )
+
+    @app.errorhandler(413)
+    def _too_large(_error):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_error(
+            413,
+            f"Le fichier dépasse {limit} Mo : rien n'a été enregistré. Réduisez-le (une photo "
+            "en qualité normale suffit, ou un PDF) et recommencez.",
         )
 
     @app.errorhandler(HTTPException)

@@ -42,6 +42,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    # What one family may keep on file, refused with a French message past either.
+    DOCUMENT_QUOTA_MB = _env_int("DOCUMENT_QUOTA_MB", 50)
+    DOCUMENT_QUOTA_FILES = _env_int("DOCUMENT_QUOTA_FILES", 100)
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")

@@ -15,6 +15,7 @@ from admin_views import (
     billing,
     bookings,
     content,
+    documents,
     families,
     finance_documents,
     finances,
@@ -36,6 +37,7 @@ def init_admin(app: Flask) -> Admin:
     )
     areas = (
         families,
+        documents,
         structure,
         bookings,
         requests,

@@ -1,4 +1,5 @@
-"""Familles: households, their logins, guardians, children, documents and change requests."""
+"""Familles: households, their logins, guardians, children and change requests (their
+documents: admin_views/documents.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from admin_views.base import (
 )
 from admin_views.labels import COLUMN_LABELS
 from extensions import db
-from models import ChangeRequest, Child, Document, Family, FamilyAccount, Guardian, utcnow
-from services import audit, change_requests, documents, gdpr
+from models import ChangeRequest, Child, Family, FamilyAccount, Guardian, utcnow
+from services import audit, change_requests, gdpr
 from vocabulary import CHANGE_ENTITIES, CHANGEABLE_FIELDS, label
 
 CATEGORY = "Familles"
@@ -180,54 +181,6 @@ class ChildView(StaffModelView):
     )
 
 
-class DocumentView(StaffModelView):
-    """Files families sent: staff accept or refuse them by the actions below (the documents
-    service records who and when and tells the family), a refusal with the reason written
-    on the document; the status is never a field. The upload is theirs."""
-
-    can_create = False
-    can_delete = False
-    column_list = (
-        "created_at",
-        "family",
-        "child",
-        "doc_type",
-        "status",
-        "original_name",
-        "expires_on",
-    )
-    column_details_list = (
-        *column_list,
-        "content_type",
-        "size_bytes",
-        "reviewed_at",
-        "refusal_reason",
-    )
-    column_export_list = column_details_list
-    column_searchable_list = ("original_name", "family.name")
-    column_filters = ("doc_type", "status", "expires_on", "created_at")
-    column_default_sort = ("created_at", True)
-    form_columns = ("refusal_reason", "expires_on")
-
-    @action("accept", "Accepter", "Accepter ces pièces ? Les familles sont prévenues.")
-    def action_accept(self, ids):
-        self._review(ids, "approve", ("pièce acceptée", "pièces acceptées"))
-
-    @action("refuse", "Refuser", "Refuser ces pièces, avec le motif écrit sur chacune ?")
-    def action_refuse(self, ids):
-        self._review(ids, "refuse", ("pièce refusée", "pièces refusées"))
-
-    def _review(self, ids, decision: str, done: tuple[str, str]) -> None:
-        staff, ip = current_user._get_current_object(), request.remote_addr
-        decide_rows(
-            Document,
-            ids,
-            lambda row: documents.review_document(row, decision, staff, utcnow(), ip),
-            documents.ReviewError,
-            done,
-        )
-
-
 def masked_request_value(_view, _context, change: ChangeRequest, name: str) -> str:
     """A requested change of a sensitive field is shown to the admin role only."""
     if change.field in audit.SENSITIVE_FIELDS and not is_admin():
@@ -298,6 +251,5 @@ def add_views(admin: Admin) -> None:
         FamilyAccountView(FamilyAccount, db, name="Identifiants", category=CATEGORY),
         GuardianView(Guardian, db, name="Responsables légaux", category=CATEGORY),
         ChildView(Child, db, name="Enfants", category=CATEGORY),
-        DocumentView(Document, db, name="Pièces des familles", category=CATEGORY),
         ChangeRequestView(ChangeRequest, db, name="Demandes de modification", category=CATEGORY),
     )

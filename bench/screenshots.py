@@ -15,6 +15,7 @@ demo clock: Thursday 26 November 2026, 9:00 in Paris), writing to docs/screensho
 - inscriptions-phone: INSCRIPTIONS once famille.demo has asked Léa's morning care;
 - compte-phone: MON COMPTE once famille.demo has asked for a new mobile number (waiting
   for staff beside the number on file);
+- documents-phone: DOCUMENTS once famille.demo has sent a photo of Tom's health sheet;
 - alertes-phone: ALERTES after one staff decision on several requests of the family;
 - finances-phone and finances-desktop: FINANCES once November is billed (two unpaid
   invoices to tick, September paid by cheque);
@@ -177,6 +178,7 @@ def main() -> int:
         desktop.close()
         many_days(phone)
         compte(phone)
+        documents(phone)
         with server.app.app_context():
             decide_the_familys_requests()
         phone.shoot("alertes-phone", "/alertes")

@@ -53,6 +53,17 @@ def guardian_of_current_family(guardian_id: int):
     return found
 
 
+def document_of_current_family(document_id: int):
+    """A document the family sent, with this id, or 404 (never another family's)."""
+    from extensions import db
+    from models import Document
+
+    found = db.session.get(Document, document_id)
+    if found is None or found.family_id != current_family().id:
+        abort(404)
+    return found
+
+
 def invoice_of_current_family(invoice_id: int):
     """The family's issued invoice or credit note with this id, or 404 (never another
     family's, never a draft: a draft is not yet a bill)."""

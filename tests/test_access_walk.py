@@ -8,6 +8,7 @@ it, so whoever adds one says which family owns the id.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +18,8 @@ from extensions import db
 from models import (
     Alert,
     BookingStatus,
+    Document,
+    DocumentType,
     Invoice,
     InvoiceStatus,
     Payment,
@@ -53,8 +56,20 @@ def b_things(app, other_family):
     db.session.commit()
     remembered_devices.open_remembered_session(other_family.accounts[0], utcnow(), "", "")
     invoice, payment, certificate = _b_money(other_family)
+    document = Document(
+        family_id=other_family.id,
+        doc_type=DocumentType.HEALTH_SHEET,
+        original_name="fiche-de-B.pdf",
+        stored_name="b" * 32,
+        content_type="application/pdf",
+        size_bytes=9,
+    )
+    db.session.add(document)
+    db.session.commit()
+    (Path(app.config["UPLOAD_FOLDER"]) / document.stored_name).write_bytes(b"Secret de B")
     return {
         "resource_id": _b_school_resource().id,
+        "document_id": document.id,
         "child_id": child.id,
         "guardian_id": other_family.guardians[0].id,
         "registration_id": registration.id,

@@ -19,6 +19,7 @@ checked there, not by the next example).
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -527,6 +528,30 @@ def test_absence_page_prefill(signed_in, world, data):
     response = signed_in.get("/reservations/absence", query_string=fields)
     assert_ok(response, {200}, fields)
     assert_escaped(shown(response), fields, baseline)
+
+
+@FUZZ
+@given(data=st.data())
+def test_documents_form(signed_in, token, world, data):
+    """DOCUMENTS: type, child and absence anything, the file a small PDF under any name."""
+    fresh_example()
+    valid = {
+        "doc_type": st.sampled_from(["quotient-familial", "rib", "health-sheet", "other"]),
+        "child": st.one_of(st.just(""), st.sampled_from(world.child_ids)),
+        "absence": st.just(""),
+    }
+    fields = form(data, valid)
+    name = data.draw(st.one_of(st.just("attestation.pdf"), TEXT))
+    upload = (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), name)
+    baseline = signed_in.get("/documents").get_data(as_text=True)
+    response = signed_in.post(
+        "/documents",
+        data={**fields, "upload": upload, "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert_ok(response, {200, 303}, fields)
+    assert_escaped(shown(response), fields, baseline)
+    follow(signed_in, response, fields, allowed=(200, 303))
 
 
 NEAR_MONTH = NEAR_DAY.map(lambda d: f"{d:%Y-%m}")

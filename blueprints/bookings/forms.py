@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FileField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -124,6 +131,7 @@ class AbsenceForm(FlaskForm):
     end = DateField("Dernier jour (si plusieurs jours)", validators=[Optional(), served_date])
     reason = SelectField("Motif", choices=ABSENCE_REASONS, default="maladie")
     details = TextAreaField("Précisions (facultatif)", validators=[Length(max=250)])
+    certificate = FileField("Certificat médical (facultatif : photo ou fichier)")
 
     def __init__(self, children: list[Child], today: date, prefill=None, *args, **kwargs):
         super().__init__(*args, **kwargs)

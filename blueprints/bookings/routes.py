@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
+from blueprints import documents as sent_documents
 from blueprints.bookings import pages
 from blueprints.bookings.forms import AbsenceForm, ManyDaysForm, is_served
 from blueprints.guards import child_of_current_family, current_family, family_required
@@ -17,6 +18,7 @@ from models import utcnow
 from services import booking
 from services.booking.catalogue import activity_by_code, children_of
 from services.calendar import paris_today
+from services.uploads import UploadRefused
 
 bp = Blueprint("bookings", __name__, url_prefix="/reservations")
 NOTICE = "bookings.notice"  # what the last action did, shown beside its day after the redirect
@@ -155,6 +157,9 @@ def absence():
     if form.validate_on_submit():
         child = child_of_current_family(int(form.child.data))
         try:
+            # The certificate is checked before the absence is declared: a refused file
+            # leaves the absence undeclared, for the family to send again.
+            certificate = sent_documents.checked_file(form.certificate.data)
             declared = booking.declare_absences(
                 child,
                 form.start.data,
@@ -162,10 +167,13 @@ def absence():
                 form.reason_text(),
                 utcnow(),
             )
-        except booking.BookingError as error:
+        except (booking.BookingError, UploadRefused) as error:
             flash(error.message, "error")
         else:
             message = pages.absence_summary(child, declared)
+            if certificate is not None and declared:
+                attached = sent_documents.attach_certificate(child.family, certificate, declared[0])
+                message = f"{message} {attached}"
             return _tell(pages.Notice(child.id, form.start.data, message))
     return render_template(
         "bookings/absence.html", form=form, today=today, tomorrow=today + timedelta(days=1)

@@ -1,0 +1,192 @@
+"""SECURITY.md 16–20: the attack corpus sent to DOCUMENTS, each refused in French with
+nothing written to UPLOAD_FOLDER or the database; the good files a family sends accepted,
+photos without their GPS position; the quota; 413 over a real HTTP server."""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Document, DocumentStatus
+from tests import uploads_corpus as corpus
+from tests.conftest import CSRF_RE, csrf_token
+from tests.payments_world import live_server
+
+
+@pytest.fixture
+def folder(app) -> Path:
+    return Path(app.config["UPLOAD_FOLDER"])
+
+
+@pytest.fixture
+def signed_in(client, auth, family):
+    auth.login("famille.a")
+    return client
+
+
+def send(client, name: str, content: bytes, doc_type: str = "other", **fields):
+    data = {
+        "csrf_token": csrf_token(client, "/documents"),
+        "doc_type": doc_type,
+        "upload": (io.BytesIO(content), name),
+        **fields,
+    }
+    return client.post("/documents", data=data, content_type="multipart/form-data")
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+def document_count() -> int:
+    return db.session.scalar(select(func.count(Document.id)))
+
+
+ATTACKS = {
+    "html renamed .pdf": ("attestation.pdf", corpus.HTML, "page web"),
+    "x.pdf.html": ("x.pdf.html", corpus.HTML, "type de fichier n'est pas accepté"),
+    "x.php.pdf holding php": ("x.php.pdf", b"<?php system($_GET['c']); ?>", "ne correspond pas"),
+    "a png sent as .pdf": ("scan.pdf", corpus.png(), "ne correspond pas à son extension"),
+    "an empty file": ("vide.pdf", b"", "Le fichier est vide"),
+    "a docx zip bomb": ("bombe.docx", corpus.docx_bomb(), "anormalement compressé"),
+    "a docx with too many entries": ("trop.docx", corpus.docx_many_entries(), "trop d'éléments"),
+    "a docx with ../ entries": ("sortie.docx", corpus.docx_escaping(), "mal formé"),
+    "../../app.py as a name": ("../../app.py", b"print('pwned')\n", "n'est pas accepté"),
+    "an image decompression bomb": ("photo.png", corpus.png_bomb(), "trop de pixels"),
+    "an svg with script": ("dessin.svg", corpus.SVG, "n'est pas accepté"),
+    "an svg with script named .png": ("dessin.png", corpus.SVG, "page web ou une image SVG"),
+    "a docx that is no zip": ("faux.docx", corpus.pdf(), "ne correspond pas"),
+}
+
+
+@pytest.mark.parametrize("name, content, message", ATTACKS.values(), ids=ATTACKS.keys())
+def test_each_attack_is_refused_in_french_and_leaves_nothing(
+    signed_in, folder, name, content, message
+):
+    before = listing(folder)
+    response = send(signed_in, name, content)
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert message in body
+    assert "flash-error" in body
+    assert listing(folder) == before
+    assert document_count() == 0
+
+
+def test_a_name_with_folders_is_stored_under_a_random_name_inside_the_folder(
+    app, signed_in, folder
+):
+    app_py = Path(app.root_path, "app.py").read_bytes()
+    response = send(signed_in, "../../app.pdf", corpus.pdf())
+    assert response.status_code == 303
+    document = db.session.scalar(select(Document))
+    assert document.original_name == "app.pdf"
+    assert listing(folder) == [document.stored_name]
+    assert len(document.stored_name) == 32 and "app" not in document.stored_name
+    assert Path(app.root_path, "app.py").read_bytes() == app_py
+
+
+def test_a_phone_photo_is_kept_without_its_gps_position(signed_in, folder):
+    photo = corpus.jpeg_with_gps()
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(corpus.GPS_IFD)
+    response = signed_in.post(
+        "/documents",
+        data={
+            "csrf_token": csrf_token(signed_in, "/documents"),
+            "doc_type": "insurance",
+            "photo": (io.BytesIO(photo), "IMG_0001.JPG"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    document = db.session.scalar(select(Document))
+    assert (document.content_type, document.status) == ("image/jpeg", DocumentStatus.RECEIVED)
+    stored = Image.open(folder / document.stored_name)
+    assert stored.size == (64, 48)
+    assert not stored.getexif()
+    assert b"PhoneMaker" not in (folder / document.stored_name).read_bytes()
+
+
+GOOD = {
+    "pdf": ("attestation.pdf", corpus.pdf(), "application/pdf"),
+    "docx": (
+        "attestation.docx",
+        corpus.docx(),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "doc": ("attestation.doc", corpus.doc(), "application/msword"),
+    "png": ("scan.PNG", corpus.png(), "image/png"),
+}
+
+
+@pytest.mark.parametrize("name, content, content_type", GOOD.values(), ids=GOOD.keys())
+def test_good_files_are_received(signed_in, folder, name, content, content_type):
+    response = send(signed_in, name, content, doc_type="quotient-familial")
+    assert response.status_code == 303
+    page = signed_in.get("/documents").get_data(as_text=True)
+    assert "Document reçu" in page and name in page and "Reçu" in page
+    document = db.session.scalar(select(Document))
+    assert (document.original_name, document.content_type) == (name, content_type)
+    assert listing(folder) == [document.stored_name]
+
+
+def test_the_family_quota_refuses_past_the_number_of_files(app, signed_in, folder):
+    app.config["DOCUMENT_QUOTA_FILES"] = 2
+    for index in range(2):
+        assert send(signed_in, f"a{index}.pdf", corpus.pdf()).status_code == 303
+    before = listing(folder)
+    response = send(signed_in, "a3.pdf", corpus.pdf())
+    assert "Votre espace de documents est plein" in html.unescape(response.get_data(as_text=True))
+    assert listing(folder) == before and document_count() == 2
+
+
+def test_the_family_quota_refuses_past_its_size(app, signed_in, folder):
+    app.config["DOCUMENT_QUOTA_MB"] = 1
+    assert send(signed_in, "a.pdf", corpus.pdf() + b"\0" * 700_000).status_code == 303
+    response = send(signed_in, "b.pdf", corpus.pdf() + b"\0" * 400_000)
+    assert "Votre espace de documents est plein" in html.unescape(response.get_data(as_text=True))
+    assert document_count() == 1
+
+
+def test_a_failed_commit_leaves_no_file(app, signed_in, folder, monkeypatch):
+    def broken_commit():
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(db.session, "commit", broken_commit)
+    response = send(signed_in, "a.pdf", corpus.pdf())
+    assert response.status_code == 500
+    monkeypatch.undo()
+    assert listing(folder) == [] and document_count() == 0
+
+
+def test_an_oversized_file_gets_413_in_french_over_a_real_server(app, family, folder):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    with live_server(app) as live:
+        browser = requests.Session()
+        login = browser.get(f"{live.url}/login").text
+        browser.post(
+            f"{live.url}/login",
+            data={
+                "username": "famille.a",
+                "password": "Correct-horse-2026",
+                "csrf_token": CSRF_RE.search(login).group(1),
+            },
+        )
+        page = browser.get(f"{live.url}/documents").text
+        response = browser.post(
+            f"{live.url}/documents",
+            data={"csrf_token": CSRF_RE.search(page).group(1), "doc_type": "other"},
+            files={"upload": ("gros.pdf", b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024))},
+            timeout=30,
+        )
+    assert response.status_code == 413
+    assert "Le fichier dépasse 1 Mo" in html.unescape(response.text)
+    assert listing(folder) == [] and document_count() == 0
