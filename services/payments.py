@@ -327,9 +327,17 @@ def _description(numbers: list[str]) -> str:
 
 
 def _discard(payment_id: int) -> None:
-    """Delete a payment Mollie never created (none if another request stored its id)."""
+    """Delete a payment Mollie never created (none if another request stored its id): its
+    row is locked first, so that a request storing Mollie's answer meanwhile either waits
+    and finds it gone, or has stored it and nothing is deleted."""
     db.session.rollback()
-    if db.session.scalar(select(Payment.mollie_id).where(Payment.id == payment_id)) is None:
+    _serialize_writes()
+    unsent = db.session.scalar(
+        select(Payment.id)
+        .where(Payment.id == payment_id, Payment.mollie_id.is_(None))
+        .with_for_update()
+    )
+    if unsent is not None:
         db.session.execute(
             delete(PaymentAllocation).where(PaymentAllocation.payment_id == payment_id)
         )

@@ -6,12 +6,14 @@ POST /webhooks/mollie. SECURITY.md 21–27 have their own tests in test_webhook_
 from __future__ import annotations
 
 import http.client
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 from mollie.api.client import Client
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import create_app
 from extensions import db
@@ -350,3 +352,42 @@ def test_payer_again_after_an_unnoticed_paid_checkout_charges_nothing_twice(
     assert fresh(first).status == PaymentStatus.PAID
     assert count(Payment) == 1
     assert ledger.balance_cents(family.id) == 0
+
+
+@pytest.mark.postgres_only
+def test_a_payment_whose_mollie_id_is_being_stored_is_never_discarded_in_half(
+    race_app, family, invoices
+):
+    """Found in review: one request gives up on Mollie and discards the payment while another
+    (a double click, same idempotency key) is storing Mollie's answer: the payment is kept
+    whole, with the invoices it names, never left with a checkout and no invoice."""
+    payment = Payment(
+        family_id=family.id,
+        method=PaymentMethod.ONLINE,
+        status=PaymentStatus.OPEN,
+        amount_cents=9600,
+        idempotency_key="pf-review",
+        created_at=NOW,
+        allocations=[PaymentAllocation(invoice=i, amount_cents=4800) for i in invoices],
+    )
+    db.session.add(payment)
+    db.session.commit()
+    payment_id = payment.id
+    # The other request has stored Mollie's answer and not committed yet: its row lock held.
+    db.session.execute(
+        update(Payment).where(Payment.id == payment_id).values(mollie_id="tr_meanwhile")
+    )
+
+    def give_up() -> None:
+        with race_app.app_context():
+            payments._discard(payment_id)
+
+    discarding = threading.Thread(target=give_up)
+    discarding.start()
+    time.sleep(0.5)  # the discard reaches the locked row
+    db.session.commit()
+    discarding.join(timeout=30)
+
+    kept = fresh(payment)
+    assert kept.mollie_id == "tr_meanwhile"
+    assert sorted(a.invoice_id for a in kept.allocations) == ids(invoices)
