@@ -107,6 +107,7 @@ COLUMN_LABELS = {
     "reviewed_at": "Vérifié le",
     "role": "Rôle",
     "school": "École",
+    "sees_health_documents": "Voit les documents de santé",
     "school.name": "École",
     "school_year": "Année scolaire",
     "school_year.label": "Année scolaire",

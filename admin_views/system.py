@@ -25,6 +25,10 @@ ACTIONS = {
     "payment-recorded": "Règlement enregistré",
     "refund": "Remboursement",
     "reminder": "Relance envoyée",
+    # A staff member opened a health document (services.documents.record_staff_view).
+    "view": "Document de santé consulté",
+    "preview": "Document de santé affiché",
+    "download": "Document de santé téléchargé",
 }
 
 
@@ -41,12 +45,18 @@ class StaffUserView(LoginAccountMixin, StaffModelView):
         "last_login_at",
         "last_seen_at",
     )
-    column_details_list = (*column_list, "created_at", "password_changed_at", "locked_until")
+    column_details_list = (
+        *column_list,
+        "sees_health_documents",
+        "created_at",
+        "password_changed_at",
+        "locked_until",
+    )
     column_export_list = column_details_list
     column_searchable_list = ("username", "full_name", "email")
     column_filters = ("role", "is_enabled")
     column_default_sort = "username"
-    form_columns = ("username", "full_name", "email", "role", "is_enabled")
+    form_columns = ("username", "full_name", "email", "role", "sees_health_documents", "is_enabled")
 
 
 def action_label(_view, _context, event: AuditEvent, _name) -> str:

@@ -212,6 +212,9 @@ def _staff(demo: Demo) -> None:
             full_name=full_name,
             role=role,
             password_hash=staff_hash,
+            # The administration reviews medical certificates and health sheets; the
+            # reception desk does not see them.
+            sees_health_documents=role is StaffRole.ADMIN,
         )
         db.session.add(demo.staff[username])
 

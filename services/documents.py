@@ -14,8 +14,9 @@
 - Staff accept or refuse a received document (the reason written on it). Accepting a
   quotient-familial certificate records the quotient on the family, valid to the end of
   the calendar year, which the tariffs use; accepting an insurance certificate makes it
-  valid to the end of the school year. Medical certificates and health sheets are shown
-  only to staff who may see health documents (`may_see`).
+  valid to the end of the school year; accepting a medical certificate justifies the
+  absence it names (not billed), in the same transaction. Medical certificates and health
+  sheets are shown only to staff who may see health documents (`may_see`).
 - A document of a type that expires carries `expires_on`. Once that day has passed it is
   `expired`, and the family is told once, so it can send a new one.
 """
@@ -44,6 +45,7 @@ from models import (
     StaffUser,
 )
 from services import audit, notifications
+from services import booking as booking_rules
 from services.calendar import paris_today
 from services.formatting import date_fr
 from services.uploads import CheckedFile, UploadRefused, stored_name
@@ -55,6 +57,9 @@ EXPIRING_SOON = timedelta(days=30)
 ABSENCES_SINCE = timedelta(days=120)
 MAX_QUOTIENT = 100_000
 SENT = (DocumentStatus.RECEIVED, DocumentStatus.ACCEPTED)
+# A declared absence staff have not justified yet (or judged unjustified, before the
+# certificate came).
+JUSTIFIABLE = (Attendance.ABSENCE_DECLARED, Attendance.ABSENT_UNJUSTIFIED)
 
 
 @dataclass(frozen=True)
@@ -325,12 +330,35 @@ def review_document(
         document.refusal_reason = reason.strip()[:300]
     document.status = REVIEWS[decision]
     document.reviewed_at, document.reviewed_by_id = now, staff.id
+    absence = _absence_justified_by(document) if decision == "approve" else None
     if decision == "approve":
         _validity_on_acceptance(document, staff, now, ip, quotient)
-    _tell_family(document, decision, now)
+    _tell_family(document, decision, now, absence)
     audit.record_since(staff, decision, document, before, ip)
-    db.session.commit()
+    if absence is None:
+        db.session.commit()
+    else:
+        _justify(absence, staff, ip)
     return document
+
+
+def _absence_justified_by(document: Document) -> Booking | None:
+    """The declared absence an accepted medical certificate justifies, if still to decide
+    (staff may have justified it already, or the day may have been withdrawn)."""
+    if document.doc_type != DocumentType.MEDICAL_CERTIFICATE or document.booking_id is None:
+        return None
+    absence = db.session.get(Booking, document.booking_id)
+    return absence if absence.attendance in JUSTIFIABLE else None
+
+
+def _justify(absence: Booking, staff: StaffUser, ip: str | None) -> None:
+    """The absence justified through the booking rules, which commit the review with it."""
+    changes = {"attendance": [absence.attendance, Attendance.ABSENT_JUSTIFIED]}
+    audit.record(staff, "absence-justified", absence, changes, ip)
+    try:
+        booking_rules.mark_absence_justified(absence, True)
+    except booking_rules.BookingError as error:
+        raise ReviewError(error.message) from error
 
 
 def _check_reviewable(document, decision, staff, reason, quotient) -> None:
@@ -368,12 +396,14 @@ def _validity_on_acceptance(document, staff, now, ip, quotient) -> None:
         )
 
 
-def _tell_family(document: Document, decision: str, now: datetime) -> None:
+def _tell_family(document: Document, decision: str, now: datetime, absence) -> None:
     name = DOCUMENT_TYPES[document.doc_type]
     if decision == "refuse":
         verdict = "refusée. Motif : " + document.refusal_reason
     else:
         verdict = "acceptée par le service."
+    if absence is not None:
+        verdict += f" L'absence du {date_fr(absence.day)} est justifiée : elle n'est pas facturée."
     notifications.notify(
         document.family,
         AlertKind.DOCUMENT,

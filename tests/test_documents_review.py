@@ -15,7 +15,9 @@ from sqlalchemy import select
 from extensions import db
 from models import (
     Alert,
+    Attendance,
     AuditEvent,
+    Booking,
     Document,
     DocumentStatus,
     DocumentType,
@@ -174,3 +176,46 @@ def test_each_staff_view_of_a_health_document_is_journaled(app, client, auth, nu
         ("preview", "agent.sante", "Document", str(sheet.id)),
         ("download", "agent.sante", "Document", str(sheet.id)),
     ]
+
+
+def test_an_admin_lets_an_agent_see_health_documents(app, client, auth, agent, family):
+    factories.staff_user("admin.a", role=StaffRole.ADMIN)
+    sheet = received(app, family, DocumentType.HEALTH_SHEET, "fiche-sanitaire.pdf")
+    auth.login("admin.a")
+    path = f"/admin/staffuser/edit/?id={agent.id}"
+    form = {
+        "csrf_token": csrf_token(client, path),
+        "username": "agent.a",
+        "full_name": "Agent agent.a",
+        "email": "agent.a@mairie.example",
+        "role": "agent",
+        "sees_health_documents": "y",
+    }
+    assert client.post(path, data=form).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    auth.login("agent.a")
+    assert "fiche-sanitaire.pdf" in client.get("/admin/document/").get_data(True)
+    assert client.get(f"/admin/document/details/?id={sheet.id}").status_code == 200
+
+
+def test_an_accepted_medical_certificate_justifies_its_absence(
+    app, client, auth, nurse, family, pin_clock
+):
+    pin_clock(NOW)
+    factories.school_year()
+    canteen = factories.activity(options=("standard",))
+    child = family.children[0]
+    absence = factories.booking(child, canteen, date(2026, 11, 5))
+    absence.attendance = Attendance.ABSENCE_DECLARED
+    db.session.commit()
+    certificate = received(app, family, DocumentType.MEDICAL_CERTIFICATE, "certif.pdf", None, child)
+    certificate.booking_id = absence.id
+    db.session.commit()
+    auth.login("agent.sante")
+    decide(client, certificate, decision="approve")
+    assert fresh(certificate).status == DocumentStatus.ACCEPTED
+    assert db.session.get(Booking, absence.id).attendance == Attendance.ABSENT_JUSTIFIED
+    alert = db.session.scalars(select(Alert).where(Alert.family_id == family.id)).one()
+    assert "L'absence du jeudi 5 novembre 2026 est justifiée" in alert.message
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["approve", "absence-justified"]
