@@ -78,7 +78,15 @@ class ResourceView(StaffModelView):
         "category": [(code, label(word)) for code, word in RESOURCE_CATEGORIES.items()]
     }
     form_choices = column_choices
-    form_columns = ("title", "category", "school", "valid_from", "valid_to", "is_published")
+    form_columns = (
+        "title",
+        "category",
+        "file",
+        "school",
+        "valid_from",
+        "valid_to",
+        "is_published",
+    )
     form_extra_fields = {
         "file": FileField(
             "Fichier",

@@ -285,6 +285,9 @@ FORM = {
 
 def test_staff_publish_a_file_from_the_back_office(app, client, auth, staff):
     auth.login("agent.a")
+    form = client.get("/admin/resource/new/").get_data(as_text=True)
+    assert 'type="file"' in form and 'name="file"' in form
+    assert 'enctype="multipart/form-data"' in form
     response = admin_post(client, "/admin/resource/new/", FORM, (PDF, "menu.pdf"))
     assert response.status_code == 302
     resource = db.session.scalar(select(Resource))
@@ -323,6 +326,7 @@ def test_staff_replace_the_file_and_unpublish_it(app, client, auth, staff):
     old = resource.stored_name
     auth.login("agent.a")
     url = f"/admin/resource/edit/?id={resource.id}"
+    assert 'name="file"' in client.get(url).get_data(as_text=True)
     assert admin_post(client, url, FORM, (PNG, "menu.png")).status_code == 302
     db.session.expire_all()
     resource = db.session.get(Resource, resource.id)
