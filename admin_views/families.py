@@ -164,7 +164,7 @@ class ChildView(StaffModelView):
 
     can_delete = False
     column_list = ("last_name", "first_name", "family", "birth_date", "school", "class_name")
-    column_details_list = (*column_list, "diet_note", "health_note")
+    column_details_list = (*column_list, "diet_note", "allergies", "pickup_people", "health_note")
     column_export_list = column_details_list
     column_searchable_list = ("last_name", "first_name", "family.name")
     column_filters = ("school.name", "class_name", "birth_date")
@@ -177,6 +177,8 @@ class ChildView(StaffModelView):
         "school",
         "class_name",
         "diet_note",
+        "allergies",
+        "pickup_people",
         "health_note",
     )
 
