@@ -205,7 +205,41 @@ SECTIONS = (
 def family_rows(family: Family) -> dict[str, list]:
     """Every row of the family's data, by section key: one query a section (two for the
     bills and the payments, with their lines and allocations)."""
+    return {
+        "family": [family],
+        "accounts": _all(select(FamilyAccount).where(FamilyAccount.family_id == family.id)),
+        "guardians": _of_family(family, "guardian"),
+        "children": _all(
+            select(Child).where(Child.family_id == family.id).options(joinedload(Child.school))
+        ),
+        **_children_rows(family),
+        **_money_rows(family),
+        "tax_certificates": _of_family(family, "tax_certificate"),
+        "documents": _of_family(family, "document"),
+        "alerts": _of_family(family, "alert"),
+        "change_requests": _of_family(family, "change_request"),
+    }
+
+
+def _children_rows(family: Family) -> dict[str, list]:
     children = select(Child.id).where(Child.family_id == family.id).scalar_subquery()
+    registrations = (
+        select(Registration)
+        .where(Registration.child_id.in_(children))
+        .options(*_joined(Registration, "child", "activity", "school_year", "option"))
+    )
+    bookings = (
+        select(Booking)
+        .where(Booking.child_id.in_(children))
+        .options(*_joined(Booking, "child", "activity", "option"))
+    )
+    return {
+        "registrations": _all(registrations.order_by(Registration.id)),
+        "bookings": _all(bookings.order_by(Booking.day, Booking.id)),
+    }
+
+
+def _money_rows(family: Family) -> dict[str, list]:
     invoices = _all(
         select(Invoice)
         .where(Invoice.family_id == family.id)
@@ -219,32 +253,10 @@ def family_rows(family: Family) -> dict[str, list]:
         .order_by(Payment.id)
     )
     return {
-        "family": [family],
-        "accounts": _all(select(FamilyAccount).where(FamilyAccount.family_id == family.id)),
-        "guardians": _of_family(family, "guardian"),
-        "children": _all(
-            select(Child).where(Child.family_id == family.id).options(joinedload(Child.school))
-        ),
-        "registrations": _all(
-            select(Registration)
-            .where(Registration.child_id.in_(children))
-            .options(*_joined(Registration, "child", "activity", "school_year", "option"))
-            .order_by(Registration.id)
-        ),
-        "bookings": _all(
-            select(Booking)
-            .where(Booking.child_id.in_(children))
-            .options(*_joined(Booking, "child", "activity", "option"))
-            .order_by(Booking.day, Booking.id)
-        ),
         "invoices": invoices,
         "invoice_lines": [line for invoice in invoices for line in invoice.lines],
         "payments": payments,
         "payment_allocations": [a for payment in payments for a in payment.allocations],
-        "tax_certificates": _of_family(family, "tax_certificate"),
-        "documents": _of_family(family, "document"),
-        "alerts": _of_family(family, "alert"),
-        "change_requests": _of_family(family, "change_request"),
     }
 
 
