@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 
 from extensions import db
 from models import (
@@ -92,8 +92,17 @@ def balance_cents(family_id: int) -> int:
     return int(db.session.execute(select(billed - paid)).scalar_one())
 
 
+def serialize_writes() -> None:
+    """SQLite ignores FOR UPDATE: a first write takes its database-wide write lock, so that
+    concurrent requests decide one after the other (PostgreSQL locks rows instead)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE payment SET id = id WHERE 1 = 0"))
+
+
 def lock_invoices(invoice_ids: Iterable[int]) -> list[Invoice]:
-    """The invoices, locked (FOR UPDATE on PostgreSQL) and read afresh, in id order."""
+    """The invoices, locked and read afresh, in id order: FOR UPDATE on PostgreSQL, the
+    database's write lock on SQLite (serialize_writes)."""
+    serialize_writes()
     query = (
         select(Invoice)
         .where(Invoice.id.in_(sorted(set(invoice_ids))))

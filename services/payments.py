@@ -51,7 +51,7 @@ from flask import current_app
 from mollie.api.client import Client
 from mollie.api.error import Error as MollieError
 from mollie.api.error import NotFoundError
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from extensions import db
@@ -188,7 +188,7 @@ def _parse_ids(values: Iterable[int | str]) -> list[int]:
 
 def _payable(family, ids: list[int]) -> dict[Invoice, int]:
     """The invoices that still owe, locked, with what each owes (in id order)."""
-    _serialize_writes()
+    ledger.serialize_writes()
     owned = set(
         db.session.scalars(
             select(Invoice.id).where(
@@ -331,7 +331,7 @@ def _discard(payment_id: int) -> None:
     row is locked first, so that a request storing Mollie's answer meanwhile either waits
     and finds it gone, or has stored it and nothing is deleted."""
     db.session.rollback()
-    _serialize_writes()
+    ledger.serialize_writes()
     unsent = db.session.scalar(
         select(Payment.id)
         .where(Payment.id == payment_id, Payment.mollie_id.is_(None))
@@ -443,16 +443,9 @@ def apply_state(payment_id: int, state: MollieState, now: datetime) -> Payment:
     return payment
 
 
-def _serialize_writes() -> None:
-    """SQLite ignores FOR UPDATE: a first write takes its database-wide write lock, so that
-    concurrent requests decide one after the other (PostgreSQL locks rows instead)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(text("UPDATE payment SET id = id WHERE 1 = 0"))
-
-
 def _lock_payment(payment_id: int) -> Payment:
     """Our payment, locked until commit and read afresh, its allocations too."""
-    _serialize_writes()
+    ledger.serialize_writes()
     return db.session.scalars(
         select(Payment)
         .where(Payment.id == payment_id)
