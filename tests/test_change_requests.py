@@ -203,6 +203,7 @@ def test_staff_accept_and_refuse_in_bulk_in_the_back_office(client, auth, family
     auth.login("agent.a")
     page = client.get("/admin/changerequest/").get_data(as_text=True)
     assert 'id="refusal-reason"' in page and "Accepter" in page
+    assert f"Responsable légal n° {guardian.id}" in page and "Téléphone portable" in page
     assert "Indiquez le motif du refus" in action(client, "refuse", [city.id])
     assert "2 modifications acceptées" in action(client, "accept", [phone.id, email.id])
     assert "1 modification refusée" in action(client, "refuse", [city.id], "adresse hors commune")
