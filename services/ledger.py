@@ -7,14 +7,14 @@ money received to invoices (DOMAIN.md, Billing).
 - Balance of a family = issued invoices − credit notes − allocations of paid payments.
   Positive: the family owes; zero: settled. It is never negative: money is allocated only
   up to what invoices owe, and what is left over is reported to staff, not kept as credit.
-- A refund or a chargeback takes back allocations, the last invoice first, so that the
-  invoices it paid owe again; the payment's allocations always sum to its amount less what
-  was refunded and charged back.
+- A refund or a chargeback takes back allocations, the one made last first, so that the
+  invoices it paid owe again; the payment's allocations never sum to more than its amount
+  less what was refunded and charged back (less, by what found no invoice).
 - An invoice's status follows what it owes: `paid` at zero, `issued` otherwise.
 
 These functions write in the caller's transaction and never commit: the billing,
-payment and counter services own their commits. Rows are locked in id order (invoices,
-then allocations) so that two services never wait on each other in opposite orders.
+payment and counter services own their commits. A payment is locked before its invoices,
+and invoices in id order, so that two services never wait on each other in opposite orders.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def allocate(payment: Payment, invoices: Sequence[Invoice]) -> int:
 
 
 def take_back(payment: Payment, cents: int) -> None:
-    """Remove `cents` of the payment's allocations, the last invoice first (a refund or a
+    """Remove `cents` of the payment's allocations, the one made last first (a refund or a
     chargeback), and set the invoices' statuses again."""
     allocations = sorted(payment.allocations, key=lambda a: a.id or 0, reverse=True)
     touched = lock_invoices(a.invoice_id for a in allocations)
