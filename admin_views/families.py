@@ -222,7 +222,6 @@ class ChangeRequestView(ReadOnlyView):
         "field": lambda _v, _c, change, _n: request_words(change)[1],
     }
 
-
     @action("accept", "Accepter", "Accepter ces modifications ? Les fiches sont mises à jour.")
     def action_accept(self, ids):
         self._decide(
