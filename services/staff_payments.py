@@ -252,7 +252,9 @@ def refund_payment(
     ip: str | None = None,
 ) -> Payment:
     """Give back `amount_cents` of a paid counter payment, for `reason` (see the rules)."""
-    # Locked and read again: two agents refunding the same payment refund it once.
+    # Locked and read again: two agents refunding the same payment refund it once
+    # (FOR UPDATE on PostgreSQL; SQLite ignores it, so its write lock is taken first).
+    ledger.serialize_writes()
     db.session.refresh(payment, with_for_update=True)
     reason = _checked_reason(reason)
     _check_refund(payment, amount_cents)
