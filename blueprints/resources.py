@@ -1,4 +1,5 @@
-"""The commune's published files as a family opens them: the list and the checked download.
+"""The commune's published files as a family opens them (DOCUMENTS lists them, through
+templates/documents/_commune.html): the checked download.
 
 A file is served only when services.resources says this family may open it today (its
 school, published, valid today): any other id is a 404, whoever owns it. The download is an
@@ -8,7 +9,7 @@ app.py's `nosniff`), under the name staff uploaded it with.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, send_file
 
 from blueprints.guards import current_family, family_required
 from models import utcnow
@@ -16,15 +17,6 @@ from services import resources
 from services.calendar import paris_today
 
 bp = Blueprint("resources", __name__)
-
-
-@bp.get("/documents/commune")
-@family_required
-def index():
-    today = paris_today(utcnow())
-    return render_template(
-        "resources/index.html", commune_files=resources.current_resources(current_family(), today)
-    )
 
 
 @bp.get("/documents/commune/<int:resource_id>")

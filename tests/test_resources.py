@@ -161,10 +161,10 @@ def test_a_family_sees_only_its_schools_current_published_files(app, today, fami
     ]
 
 
-def test_the_list_page_links_each_file(app, client, auth, today, family):
+def test_documents_links_each_file_of_the_commune(app, client, auth, today, family):
     resource = publish("Règlement intérieur 2026-2027", "reglement")
     auth.login("famille.a")
-    page = client.get("/documents/commune").get_data(as_text=True)
+    page = client.get("/documents").get_data(as_text=True)
     assert "Règlement intérieur 2026-2027" in page
     assert f'href="/documents/commune/{resource.id}"' in page
 
