@@ -74,7 +74,7 @@ from models import (
 from services import audit, ledger, notifications
 from services.calendar import Calendar, month_bounds, paris_today
 from services.formatting import date_fr, money, plural
-from services.tariffs import PriceList
+from services.tariffs import PriceList, quotient_on
 from vocabulary import PRICE_KINDS
 
 BILLABLE = frozenset(
@@ -238,6 +238,7 @@ _CHILDREN = (
         Family.name.label("family_name"),
         Family.quotient_familial,
         (Child.first_name + " " + Child.last_name).label("child_name"),
+        Family.quotient_valid_until,
     )
     .join(Family, Family.id == Child.family_id)
     .where(Child.id.in_(select(Booking.child_id).where(*_SPAN)))
@@ -265,10 +266,12 @@ def _day(booking, child, dates: dict) -> _Day:
     """One row as the rules read it; `dates` keeps each day converted once (SQLite sends
     text, PostgreSQL dates). Rows are unpacked, not read by name: 70,000 of them."""
     _child, activity_id, option_id, school_id, raw_day, status, attendance, walk_in = booking
-    child_id, family_id, family_name, quotient, child_name = child
+    child_id, family_id, family_name, quotient, child_name, valid_until = child
     day = dates.get(raw_day)
     if day is None:
         day = dates[raw_day] = raw_day if isinstance(raw_day, date) else date.fromisoformat(raw_day)
+    if valid_until is not None and not isinstance(valid_until, date):
+        valid_until = date.fromisoformat(valid_until)
     return _Day(
         child_id,
         activity_id,
@@ -280,7 +283,7 @@ def _day(booking, child, dates: dict) -> _Day:
         bool(walk_in),
         family_id,
         family_name,
-        quotient,
+        quotient_on(quotient, valid_until, day),
         child_name,
     )
 

@@ -6,7 +6,8 @@ quotient:
 
 - an option's own tariffs (option_id set) beat the activity's (option_id None): when the
   option has a tariff valid that day, only the option's tariffs price it;
-- a family without a quotient familial (no valid QF document) pays the highest bracket,
+- a family without a quotient familial, or whose QF certificate's validity has ended
+  (Family.quotient_valid_until), pays the highest bracket,
   and so does one whose quotient falls in no bracket: never less than the commune asks;
 - when two tariffs of a bracket are valid, the one valid from the later day wins (a new
   price replaces the old one);
@@ -171,7 +172,7 @@ def family_prices(
     for activity in activities:
         for option in activity.options or [None]:
             option_id = option.id if option is not None else None
-            tariff = prices.tariff(activity.id, option_id, family.quotient_familial, day)
+            tariff = prices.tariff(activity.id, option_id, valid_quotient(family, day), day)
             if tariff is not None:
                 found.append(_family_price(activity, option, tariff))
     return found
@@ -213,4 +214,17 @@ def estimate_cents(family: Family, items: Iterable[EstimateItem | tuple]) -> int
 def _unit_price(prices: PriceList, family: Family, item: EstimateItem) -> int | None:
     option = checked_option(item.activity, item.option)
     option_id = option.id if option is not None else None
-    return prices.price(item.activity.id, option_id, family.quotient_familial, item.day)
+    return prices.price(item.activity.id, option_id, valid_quotient(family, item.day), item.day)
+
+
+def valid_quotient(family: Family, day: date) -> int | None:
+    """The family's quotient if it is still valid on `day`, else None (highest bracket)."""
+    return quotient_on(family.quotient_familial, family.quotient_valid_until, day)
+
+
+def quotient_on(quotient: int | None, valid_until: date | None, day: date) -> int | None:
+    """A quotient recorded with a QF certificate prices the days up to its validity's end;
+    one recorded without an end (entered by staff) prices every day."""
+    if valid_until is not None and day > valid_until:
+        return None
+    return quotient

@@ -107,6 +107,22 @@ def test_present_or_not_yet_taken_days_are_billed_at_the_unit_price(world):
     assert bill.lines[0].label == "Restaurant scolaire (standard) — Enfant1 A"
 
 
+def test_the_quotient_prices_the_days_up_to_its_certificate_s_end_then_the_highest_bracket(
+    booking_world,
+):
+    _tariff(booking_world.canteen, 150, qf_min=0, qf_max=700)
+    _tariff(booking_world.canteen, 420, qf_min=701, qf_max=999999)
+    booking_world.family.quotient_familial = 500
+    booking_world.family.quotient_valid_until = TUESDAY
+    _book(booking_world.a, booking_world.canteen, MONDAY)
+    _book(booking_world.a, booking_world.canteen, TUESDAY)
+    _book(booking_world.a, booking_world.canteen, THURSDAY)
+
+    bill = _bill(booking_world.family.id)
+
+    assert sorted(_lines(bill)) == [(PriceKind.UNIT, 150, 2), (PriceKind.UNIT, 420, 1)]
+
+
 def test_an_unjustified_absence_costs_the_late_cancellation_price(world):
     _book(world.a, world.canteen, MONDAY, attendance=Attendance.ABSENT_UNJUSTIFIED)
     _book(world.a, world.canteen, TUESDAY, attendance=Attendance.PRESENT)

@@ -66,6 +66,15 @@ def test_without_a_quotient_the_day_costs_the_highest_bracket(signed_in, world):
     assert "Prix de ce jour pour votre famille : 4,20\u00a0€" in page
 
 
+def test_a_quotient_past_its_certificate_s_validity_costs_the_highest_bracket(signed_in, world):
+    world.family.quotient_valid_until = date(2025, 12, 31)
+    db.session.commit()
+
+    page = html.unescape(day_page(signed_in, world.a, world.canteen))
+
+    assert "Prix de ce jour pour votre famille : 4,20\u00a0€" in page
+
+
 def test_options_priced_differently_are_each_shown(signed_in, world):
     page = html.unescape(day_page(signed_in, world.a, world.care))
 
