@@ -113,6 +113,25 @@ def test_a_phone_photo_is_kept_without_its_gps_position(signed_in, folder):
     assert stored.size == (64, 48)
     assert not stored.getexif()
     assert b"PhoneMaker" not in (folder / document.stored_name).read_bytes()
+    assert b"rue des Exemples" not in (folder / document.stored_name).read_bytes()
+
+
+def test_a_multi_picture_phone_photo_is_stored_as_the_jpeg_it_says_it_is(signed_in, folder):
+    photo = corpus.multi_picture_jpeg()
+    assert Image.open(io.BytesIO(photo)).format == "MPO"
+    response = signed_in.post(
+        "/documents",
+        data={
+            "csrf_token": csrf_token(signed_in, "/documents"),
+            "doc_type": "insurance",
+            "photo": (io.BytesIO(photo), "PXL_0001.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    document = db.session.scalar(select(Document))
+    assert document.content_type == "image/jpeg"
+    assert Image.open(folder / document.stored_name).format == "JPEG"
 
 
 GOOD = {

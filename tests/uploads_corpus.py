@@ -18,7 +18,16 @@ def jpeg_with_gps(size: tuple[int, int] = (64, 48)) -> bytes:
     exif[0x010F] = "PhoneMaker"
     exif[GPS_IFD] = {1: "N", 2: (48.0, 7.0, 1.0), 3: "W", 4: (1.0, 40.0, 2.0)}
     out = io.BytesIO()
-    Image.new("RGB", size, (200, 40, 40)).save(out, "JPEG", exif=exif)
+    comment = b"Pris au 12 rue des Exemples"
+    Image.new("RGB", size, (200, 40, 40)).save(out, "JPEG", exif=exif, comment=comment)
+    return out.getvalue()
+
+
+def multi_picture_jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    """What many Android phones save as .jpg: a JPEG with a second picture (MPO)."""
+    out = io.BytesIO()
+    first, second = Image.new("RGB", size, (10, 10, 200)), Image.new("RGB", size, (0, 0, 0))
+    first.save(out, "MPO", save_all=True, append_images=[second])
     return out.getvalue()
 
 
