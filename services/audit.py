@@ -21,7 +21,7 @@ from models import AuditEvent, StaffUser
 # Never in the journal, not even as "changed".
 SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
 # Recorded as changed, values masked: the journal is readable by every agent.
-SENSITIVE_FIELDS = frozenset({"health_note"})
+SENSITIVE_FIELDS = frozenset({"health_note", "allergies"})
 MASK = "(masqué)"
 # An old value that was never loaded (the object was expired): read from the database.
 _UNKNOWN = object()
@@ -64,6 +64,17 @@ def record(actor: StaffUser, action: str, obj: Any, changes: dict, ip: str | Non
     )
     db.session.add(event)
     return event
+
+
+def masked(changes: str) -> str:
+    """A journal entry's changes with every value masked, the fields kept."""
+    try:
+        fields = json.loads(changes or "{}")
+    except ValueError:
+        return json.dumps(MASK)
+    if not isinstance(fields, dict):
+        return json.dumps(MASK)
+    return json.dumps({field: [MASK, MASK] for field in fields}, ensure_ascii=False)
 
 
 def record_change(actor: StaffUser, obj: Any, created: bool, ip: str | None) -> AuditEvent | None:

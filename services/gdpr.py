@@ -8,14 +8,17 @@ alerts and its change requests. Only this family's rows; never a password hash, 
 hash, a session or a remembered device. Read in a fixed number of queries, whatever the
 family holds.
 
-Anonymisation (`anonymise_family`), by staff, for a family that has left: refused while
-it has a booking to come (pending, booked or with a request waiting, today or later) or
-once done. It erases the household's name (it becomes « Famille anonymisée n° <id> »),
-address and quotient; the guardians' names, phones and emails; the children's names,
-class and notes (health, diet, allergies, pickup people) and the reasons given for their
-absences; the documents (rows, and files in UPLOAD_FOLDER once committed), change
-requests, alerts and queued emails; the logins are disabled, renamed and emptied, their
-sessions, remembered devices and links ended. Kept, as accounting law requires:
+Anonymisation (`anonymise_family`), by staff, for a family that has left: refused while it
+has a booking to come (pending, booked or with a request waiting, today or later), while
+it still owes money (its balance, services.ledger: the invoices must be settled or
+credited first), or once done. It erases the household's name (it becomes « Famille
+anonymisée n° <id> »), address and quotient; the guardians' names, phones and emails; the
+children's names, class and notes (health, diet, allergies, pickup people) and the reasons
+given for their absences; the documents (rows, and files in UPLOAD_FOLDER once committed),
+change requests, alerts and queued emails; the logins are disabled, renamed and emptied,
+their sessions, remembered devices and links ended. The journal's past entries about its
+household, guardians, children, logins, bookings, documents and requests keep who did
+what, when and to which fields, never the values. Kept, as accounting law requires:
 invoices, their lines, payments and their allocations, tax certificates, and the bookings
 they were billed from. One transaction, journaled without the erased values.
 """
@@ -33,13 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, cast, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
 from models import (
     AccountToken,
     Alert,
+    AuditEvent,
     Booking,
     BookingStatus,
     ChangeRequest,
@@ -56,7 +60,7 @@ from models import (
     StaffUser,
     TaxCertificate,
 )
-from services import accounts, audit
+from services import accounts, audit, ledger
 from services.calendar import paris_today
 from services.formatting import date_fr, datetime_fr, money
 from vocabulary import enum_label
@@ -348,6 +352,8 @@ def anonymise_family(family: Family, staff: StaffUser, now: datetime, ip: str | 
     if family.anonymised_at is not None:
         raise GdprError("Cette famille est déjà anonymisée.")
     _refuse_future_bookings(family, now)
+    _refuse_money_owed(family)
+    _mask_journal(family)
     files = _erase_documents(family)
     _erase_family(family, now)
     _erase_people(family)
@@ -377,6 +383,38 @@ def _refuse_future_bookings(family: Family, now: datetime) -> None:
             f"Cette famille a encore {count} réservation(s) à venir (dès le "
             f"{date_fr(first)}) : annulez-les avant de l'anonymiser."
         )
+
+
+def _refuse_money_owed(family: Family) -> None:
+    owed = ledger.balance_cents(family.id)
+    if owed > 0:
+        raise GdprError(
+            f"Cette famille doit encore {money(owed)} : soldez ses factures (règlement ou "
+            "avoir) avant de l'anonymiser."
+        )
+
+
+def _journaled_rows(family: Family) -> dict[str, Any]:
+    """For each kind of row about the family's people, a query of their ids as the
+    journal writes them (text)."""
+    children = select(Child.id).where(Child.family_id == family.id)
+    return {
+        "Family": select(cast(Family.id, String)).where(Family.id == family.id),
+        "Booking": select(cast(Booking.id, String)).where(Booking.child_id.in_(children)),
+        **{
+            model.__name__: select(cast(model.id, String)).where(model.family_id == family.id)
+            for model in (Guardian, Child, FamilyAccount, ChangeRequest, Document)
+        },
+    }
+
+
+def _mask_journal(family: Family) -> None:
+    for entity, ids in _journaled_rows(family).items():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+        )
+        for event in events:
+            event.changes = audit.masked(event.changes)
 
 
 def _erase_family(family: Family, now: datetime) -> None:

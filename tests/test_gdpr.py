@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from extensions import db
 from models import (
@@ -37,7 +37,14 @@ from models import (
     TaxCertificate,
     TokenPurpose,
 )
-from services import accounts, change_requests, gdpr, notifications, remembered_devices
+from services import (
+    accounts,
+    audit,
+    change_requests,
+    gdpr,
+    notifications,
+    remembered_devices,
+)
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -332,3 +339,31 @@ def test_an_admin_anonymises_from_the_family_list_agents_cannot(client, auth, fu
     assert "1 famille anonymisée" in page
     db.session.expire_all()
     assert db.session.get(Family, full.id).anonymised_at is not None
+
+
+def test_the_journal_keeps_who_changed_what_but_not_the_values_of_an_anonymised_family(full, staff):
+    guardian = full.guardians[0]
+    guardian.phone_mobile = "06 98 76 54 32"
+    audit.record_change(staff, guardian, created=False, ip=None)
+    db.session.commit()
+    before = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "Guardian"))
+    assert "06 98 76 54 32" in before.changes
+
+    anonymise(full, staff)
+
+    db.session.expire_all()
+    event = db.session.get(AuditEvent, before.id)
+    assert (event.actor, event.entity_id) == ("agent.a", str(guardian.id))
+    assert json.loads(event.changes) == {"phone_mobile": ["(masqué)", "(masqué)"]}
+    journal = " ".join(db.session.scalars(select(AuditEvent.changes)))
+    assert "06 12 34 56 78" not in journal and "06 98 76 54 32" not in journal
+
+
+def test_a_family_that_still_owes_is_not_anonymised(full, staff):
+    invoice = bill(full, "2026-000102", 900, full.children[0], month=11)
+    invoice.status = InvoiceStatus.ISSUED
+    db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice.id))
+    db.session.commit()
+
+    with pytest.raises(gdpr.GdprError, match="doit encore 9,00"):
+        anonymise(full, staff)
