@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from extensions import db
-from models import Child, Family, NewsItem, Registration, RegistrationStatus
+from models import Child, Family, NewsItem, Registration, RegistrationStatus, SchoolYear
 
 LATEST = 5
 TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a"}
@@ -64,8 +64,12 @@ def current_news(family: Family, today: date, limit: int = LATEST) -> list[Shown
     """This family's current items, newest first; one query whatever the data."""
     children = select(Child.id).where(Child.family_id == family.id)
     schools = select(Child.school_id).where(Child.family_id == family.id)
+    # Registered this school year or the next: a registration of years ago reaches nothing.
+    years = select(SchoolYear.id).where(SchoolYear.ends_on >= today)
     activities = select(Registration.activity_id).where(
-        Registration.child_id.in_(children), Registration.status.in_(REGISTERED)
+        Registration.child_id.in_(children),
+        Registration.status.in_(REGISTERED),
+        Registration.school_year_id.in_(years),
     )
     items = db.session.scalars(
         select(NewsItem)

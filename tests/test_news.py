@@ -69,6 +69,13 @@ def test_a_request_not_yet_accepted_or_a_cancelled_registration_is_not_an_audien
     assert titles(family) == []  # A's care registration is only requested
 
 
+def test_a_registration_of_a_school_year_over_is_not_an_audience(world, family):
+    old_year = factories.school_year("2024-2025", date(2024, 9, 2), date(2025, 7, 4))
+    factories.registration(family.children[1], world["care"], old_year)
+    item("Accueil du soir", activity_id=world["care"].id)
+    assert titles(family) == []
+
+
 def test_a_registration_whose_cancellation_is_only_asked_still_counts(world, other_family):
     registration = db.session.scalar(
         select(Registration).where(Registration.activity_id == world["care"].id)
