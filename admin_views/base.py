@@ -47,6 +47,7 @@ from models import (
     utcnow,
 )
 from services import account_email, accounts, audit, invitations
+from services.documents import HEALTH_TYPES
 from services.formatting import plural
 
 # Never shown to any staff member (SECURITY.md check 10): hashes, the lockout counter, and
@@ -124,17 +125,19 @@ class StaffAccessMixin:
         abort(404)
 
 
-def dashboard_counts() -> dict[str, int]:
-    """What the back office's home page counts, in one query."""
+def dashboard_counts(sees_health_documents: bool) -> dict[str, int]:
+    """What the back office's home page counts, in one query; health documents only for
+    the staff who may see them (as their list does)."""
+    to_review = [Document.status == DocumentStatus.RECEIVED]
+    if not sees_health_documents:
+        to_review.append(Document.doc_type.notin_(HEALTH_TYPES))
     counts = {
         "families": select(func.count(Family.id)).where(Family.archived_at.is_(None)),
         "children": select(func.count(Child.id)),
         "pending_bookings": select(func.count(Booking.id)).where(
             Booking.status == BookingStatus.PENDING
         ),
-        "documents_to_review": select(func.count(Document.id)).where(
-            Document.status == DocumentStatus.RECEIVED
-        ),
+        "documents_to_review": select(func.count(Document.id)).where(*to_review),
     }
     query = select(*(count.scalar_subquery().label(name) for name, count in counts.items()))
     return db.session.execute(query).one()._asdict()
@@ -143,7 +146,8 @@ def dashboard_counts() -> dict[str, int]:
 class StaffIndexView(StaffAccessMixin, AdminIndexView):
     @expose("/")
     def index(self):
-        return self.render("admin/index.html", counts=dashboard_counts())
+        counts = dashboard_counts(bool(current_user.sees_health_documents))
+        return self.render("admin/index.html", counts=counts)
 
 
 class _VisibleColumns:

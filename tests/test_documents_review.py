@@ -158,6 +158,20 @@ def test_health_documents_are_hidden_from_staff_without_the_right(app, client, a
     assert db.session.scalars(select(AuditEvent)).all() == []
 
 
+def test_the_back_office_home_counts_only_the_documents_its_reader_may_see(
+    app, client, auth, agent, nurse, family
+):
+    received(app, family, DocumentType.HEALTH_SHEET, "fiche-sanitaire.pdf")
+    received(app, family, DocumentType.RIB, "rib.pdf")
+
+    for username, count in (("agent.a", "1"), ("agent.sante", "2")):
+        auth.login(username)
+        home = client.get("/admin/").get_data(True)
+        card = home[home.index('id="count-documents_to_review"') :]
+        assert card.split("<strong", 1)[1].split(">", 1)[1].startswith(count), username
+        auth.logout(form_page="/admin/")
+
+
 def test_each_staff_view_of_a_health_document_is_journaled(app, client, auth, nurse, family):
     photo = corpus.png()
     sheet = received(app, family, DocumentType.MEDICAL_CERTIFICATE, "certificat.png", photo)
