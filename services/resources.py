@@ -2,9 +2,10 @@
 
 Staff publish a file by category, for one school or every school (`school_id` None), with a
 validity period (either end open). The file is checked before anything is written: a `.pdf`,
-`.png`, `.jpg` or `.jpeg` name, contents that start as that type does (`%PDF-`, the PNG
-signature, the JPEG SOI marker: the magic bytes are checked here, the project carries no
-sniffing library), not empty and at most MAX_BYTES. It is stored under a random name in
+`.png`, `.jpg` or `.jpeg` name, not empty and at most MAX_BYTES, then every content check
+a family's upload gets (services.uploads: the type read from the bytes must be the one the
+name says, no HTML or SVG, images decoded within a pixel limit and encoded again without
+their EXIF, GPS included). It is stored under a random name in
 UPLOAD_FOLDER, never under the name it came with; a refused file leaves neither a file nor a
 row. A family sees a file while it is published, valid today, and for every school or the
 school of one of its children; any other id is not found for it.
@@ -23,18 +24,12 @@ from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import Child, Family, Resource, School, StaffUser
-from services import audit
+from services import audit, uploads
 from vocabulary import RESOURCE_CATEGORIES, label
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_TITLE = 200
-# Extension: (content type, the bytes the contents start with).
-FILE_TYPES = {
-    ".pdf": ("application/pdf", b"%PDF-"),
-    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
-    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
-    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
-}
+FILE_TYPES = frozenset({".pdf", ".png", ".jpg", ".jpeg"})
 MENUS = "menus"
 
 
@@ -69,8 +64,8 @@ class Details:
 # --- Checks -------------------------------------------------------------------------------
 
 
-def content_type_of(upload: Upload) -> str:
-    """The file's content type once its name and its first bytes agree; else refused."""
+def checked_file(upload: Upload) -> uploads.CheckedFile:
+    """The file to store once every check passed (images encoded again); else refused."""
     extension = Path(upload.filename or "").suffix.lower()
     if extension not in FILE_TYPES:
         raise ResourceRefused("Type de fichier refusé : envoyez un PDF, un PNG ou un JPEG.")
@@ -78,13 +73,10 @@ def content_type_of(upload: Upload) -> str:
         raise ResourceRefused("Le fichier est vide.")
     if len(upload.content) > MAX_BYTES:
         raise ResourceRefused(f"Fichier trop volumineux : {MAX_BYTES // 1024 // 1024} Mo au plus.")
-    content_type, signature = FILE_TYPES[extension]
-    if not upload.content.startswith(signature):
-        raise ResourceRefused(
-            "Le contenu du fichier ne correspond pas à son extension : "
-            "envoyez un vrai PDF, PNG ou JPEG."
-        )
-    return content_type
+    try:
+        return uploads.check_upload(upload.filename, upload.content, MAX_BYTES)
+    except uploads.UploadRefused as refused:
+        raise ResourceRefused(refused.message) from refused
 
 
 def check_details(details: Details) -> None:
@@ -108,12 +100,12 @@ def publish_resource(
     """Check, store under a random name, record and journal; one transaction. A refusal
     (ResourceRefused) writes nothing; a failed commit removes the stored file."""
     check_details(details)
-    content_type = content_type_of(upload)
+    checked = checked_file(upload)
     resource = Resource(original_name=_display_name(upload.filename))
     _apply(resource, details)
-    stored = _store(upload.content)
-    resource.stored_name, resource.content_type = stored.name, content_type
-    resource.size_bytes = len(upload.content)
+    stored = _store(checked.content)
+    resource.stored_name, resource.content_type = stored.name, checked.content_type
+    resource.size_bytes = len(checked.content)
     db.session.add(resource)
     _commit_or_remove(resource, staff, ip, created=True, written=stored)
     return resource
@@ -125,16 +117,16 @@ def update_resource(
     """New details, and a new file when one is sent (the old one is removed once the change
     is committed); checked like a publication, journaled, one transaction."""
     check_details(details)
-    content_type = content_type_of(upload) if upload else None
+    checked = checked_file(upload) if upload else None
     _apply(resource, details)
     if upload is None:
         _commit_or_remove(resource, staff, ip, created=False, written=None)
         return resource
     old = folder() / resource.stored_name
-    stored = _store(upload.content)
-    resource.stored_name, resource.content_type = stored.name, content_type
+    stored = _store(checked.content)
+    resource.stored_name, resource.content_type = stored.name, checked.content_type
     resource.original_name = _display_name(upload.filename)
-    resource.size_bytes = len(upload.content)
+    resource.size_bytes = len(checked.content)
     _commit_or_remove(resource, staff, ip, created=False, written=stored)
     old.unlink(missing_ok=True)
     return resource

@@ -18,13 +18,14 @@ from models import AuditEvent, Resource
 from services import resources
 from services.resources import Details, ResourceRefused, Upload
 from tests import factories
+from tests import uploads_corpus as corpus
 from tests.conftest import csrf_token
 
 TODAY = date(2026, 11, 30)  # a Monday
 NOON = datetime(2026, 11, 30, 11, 0)
 PDF = tiny_pdf(["Menu de la semaine"])
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = corpus.png()
+JPEG = corpus.jpeg_with_gps()
 HTML = b"<!doctype html><script>alert(document.cookie)</script>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'
 
@@ -92,6 +93,13 @@ def test_a_published_file_is_stored_under_a_random_name_and_journaled(app):
 def test_images_are_accepted_with_their_type(app, name, content):
     resource = publish(name=name, content=content, category="formulaires")
     assert resource.content_type == ("image/png" if name.endswith("png") else "image/jpeg")
+
+
+def test_a_published_photo_keeps_no_exif_nor_gps(app):
+    resource = publish(name="menu.jpg", content=JPEG, category="menus")
+    stored = (Path(app.config["UPLOAD_FOLDER"]) / resource.stored_name).read_bytes()
+    assert b"PhoneMaker" not in stored and b"rue des Exemples" not in stored
+    assert resource.size_bytes == len(stored)
 
 
 @pytest.mark.parametrize("name,content", REFUSED, ids=[n or "no-name" for n, _ in REFUSED])
@@ -304,7 +312,7 @@ def test_staff_publish_a_file_from_the_back_office(app, client, auth, staff):
 @pytest.mark.parametrize(
     "file,data,message",
     [
-        ((HTML, "menu.pdf"), FORM, "ne correspond pas à son extension"),
+        ((HTML, "menu.pdf"), FORM, "page web ou une image SVG"),
         ((SVG, "menu.svg"), FORM, "Type de fichier refusé"),
         (None, FORM, "Choisissez le fichier"),
         ((PDF, "menu.pdf"), {**FORM, "valid_to": "2026-11-01"}, "fin de validité"),
