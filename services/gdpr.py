@@ -211,10 +211,18 @@ def family_rows(family: Family) -> dict[str, list]:
     bills and the payments, with their lines and allocations)."""
     return {
         "family": [family],
-        "accounts": _all(select(FamilyAccount).where(FamilyAccount.family_id == family.id)),
+        "accounts": _all(
+            select(FamilyAccount)
+            .where(FamilyAccount.family_id == family.id)
+            .order_by(FamilyAccount.id)
+        ),
         "guardians": _of_family(family, "guardian"),
+        # Eldest first, as on MON COMPTE (PostgreSQL returns rows in no given order).
         "children": _all(
-            select(Child).where(Child.family_id == family.id).options(joinedload(Child.school))
+            select(Child)
+            .where(Child.family_id == family.id)
+            .options(joinedload(Child.school))
+            .order_by(Child.birth_date, Child.id)
         ),
         **_children_rows(family),
         **_money_rows(family),

@@ -604,7 +604,7 @@ def inscriptions(world):
     registrations (all accepted: cancelling one asks staff, then nothing is left to do)."""
     following = factories.school_year("2027-2028", date(2027, 9, 1), date(2028, 7, 7))
     years = [factories.school_year(), following]
-    mine = select(Registration.id).where(Registration.child_id.in_(world.child_ids))
+    mine = select(Registration.id).where(Registration.child_id.in_(map(int, world.child_ids)))
     return SimpleNamespace(
         years=[str(year.id) for year in years],
         registration_ids=[str(found) for found in db.session.scalars(mine)],
