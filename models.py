@@ -528,10 +528,9 @@ class Invoice(Timestamped, db.Model):
 
     __tablename__ = "invoice"
     __table_args__ = (
-        UniqueConstraint("family_id", "period_month", "kind", "credits_invoice_id"),
         Index("ix_invoice_family_period", "family_id", "period_month"),
-        # One invoice per family and month, whatever happens (NULLs are distinct in the
-        # unique constraint above): a billing run run twice cannot bill a month twice.
+        # One invoice per family and month, whatever happens: a billing run run twice
+        # cannot bill a month twice. Credit notes are not limited.
         Index(
             "uq_invoice_family_month",
             "family_id",
@@ -561,6 +560,10 @@ class Invoice(Timestamped, db.Model):
     reason: Mapped[str] = mapped_column(String(300), default="")
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)
     last_reminder_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Whom it was issued to, as printed on it (« Famille Martin », street, town, one per
+    # line): an issued invoice never changes, even after the family moves or is anonymised.
+    billed_name: Mapped[str] = mapped_column(String(200), default="")
+    billed_address: Mapped[str] = mapped_column(Text, default="")
 
     family: Mapped[Family] = relationship()
     lines: Mapped[list[InvoiceLine]] = relationship(
