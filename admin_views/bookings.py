@@ -11,24 +11,45 @@ from flask_admin import Admin, expose
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from admin_views.base import StaffModelView, decide_rows
 from admin_views.fields import row_id
 from extensions import db
-from models import Booking, Registration, utcnow
+from models import Activity, ActivityOption, Booking, Registration, utcnow
 from services import registrations
+from services.calendar import WEEKDAYS_FR
 from vocabulary import enum_label
 
 CATEGORY = "Réservations"
+# Monday to Friday: the service keeps those the child's school has class.
+SCHOOL_WEEKDAYS = [(day, WEEKDAYS_FR[day - 1].capitalize()) for day in range(1, 6)]
+
+
+class WeekdayBoxes(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _options_by_activity():
+    return db.session.scalars(
+        select(ActivityOption)
+        .join(Activity)
+        .order_by(Activity.sort_order, Activity.name, ActivityOption.id)
+    )
 
 
 class RegistrationView(StaffModelView):
-    """Kept with their decisions: never deleted. Decided by the actions below (the
-    registrations service books or cancels the usual days, records who and when and tells
-    the family); the status is never a field. Refuser opens a screen that asks the reason,
-    sent to every family refused."""
+    """Kept with their decisions: never deleted nor edited (the family reads the refusal's
+    reason as it was sent). Créer asks for a family through the registrations service, with
+    the usual days and the option, under the family's rules. Decided by the actions below
+    (the service books or cancels the usual days, records who and when and tells the
+    family); the status is never a field. Refuser opens a screen that asks the reason, sent
+    to every family refused."""
 
     can_delete = False
+    can_edit = False
     column_list = (
         "child",
         "activity",
@@ -46,15 +67,49 @@ class RegistrationView(StaffModelView):
     column_default_sort = ("created_at", True)
     column_formatters = {"weekdays": lambda _v, _c, row, _n: _weekdays(row)}
     column_formatters_export = column_formatters
-    form_columns = ("child", "activity", "school_year", "reason")
+    form_columns = ("child", "activity", "school_year", "weekdays", "option")
+    form_extra_fields = {
+        "weekdays": WeekdayBoxes(
+            "Jours habituels",
+            choices=SCHOOL_WEEKDAYS,
+            coerce=int,
+            description="Réservés chaque semaine jusqu'à la fin de l'année une fois la "
+            "demande acceptée (seulement les jours de classe de l'école de l'enfant).",
+        )
+    }
+    # A list of boxes, not a text input's one-line frame (Flask-Admin's default class).
+    form_widget_args = {"weekdays": {"class": "list-unstyled"}}
+    form_args = {
+        "option": {
+            "query_factory": _options_by_activity,
+            "get_label": lambda option: f"{option.activity.name} : {option.label}",
+            "description": "Vide : la formule par défaut de la prestation.",
+        }
+    }
 
-    def edit_form(self, obj=None):
-        """Once asked, a registration is what the family asked for: only its reason changes
-        (an accepted one moved to another activity would skip every decision)."""
-        form = super().edit_form(obj)
-        for name in ("child", "activity", "school_year"):
-            del form[name]
-        return form
+    def create_model(self, form):
+        """A request asked for the family: the service checks it as it would the family's."""
+        try:
+            registration = registrations.request_registration(
+                form.child.data,
+                form.activity.data,
+                form.school_year.data,
+                form.weekdays.data or [],
+                form.option.data,
+                utcnow(),
+                current_user._get_current_object(),
+                request.remote_addr,
+            )
+        except registrations.RegistrationError as error:
+            flash(f"Demande non enregistrée : {error.message}", "error")
+            return False
+        flash(
+            f"Demande enregistrée pour {registration.child.first_name} "
+            f"({registrations.weekdays_fr(registrations.usual_weekdays(registration))}) : "
+            "acceptez-la pour réserver ses jours habituels.",
+            "success",
+        )
+        return registration
 
     @action(
         "accept",

@@ -1,6 +1,7 @@
 """Registrations: a child admitted to an activity for a school year (not a booking of a day).
 
-A family asks (request_registration) with its usual weekdays and option:
+A family asks (request_registration) with its usual weekdays and option; staff may ask for
+it from the back office, under the same rules, and the request is journaled with its author:
 
 - only for a school year not over yet, only weekdays the child's school has class, only an
   option of that activity (none chosen → the activity's default);
@@ -98,8 +99,11 @@ def request_registration(
     weekdays: Iterable[int],
     option: ActivityOption | None,
     now: datetime,
+    staff: StaffUser | None = None,
+    ip: str | None = None,
 ) -> Registration:
-    """Ask staff to register `child` to `activity` for `school_year` on these ISO weekdays."""
+    """Ask staff to register `child` to `activity` for `school_year` on these ISO weekdays;
+    `staff` asking from the back office is journaled as the request's author."""
     days = _checked_weekdays(child, weekdays)
     option = _checked_option(activity, option)
     if school_year.ends_on < paris_today(now):
@@ -108,6 +112,8 @@ def request_registration(
         registration = _fresh_request(child, activity, school_year)
         registration.weekdays = ",".join(str(day) for day in days)
         registration.option_id = option.id if option else None
+        if staff is not None:
+            audit.record_change(staff, registration, registration.id is None, ip)
         db.session.commit()
     except IntegrityError as error:  # the same request, sent twice at once
         db.session.rollback()

@@ -1,8 +1,10 @@
-"""Back office › Réservations › Inscriptions: staff accept or refuse in bulk, the refusal's
-reason asked on its own screen, each decision through services.registrations."""
+"""Back office › Réservations › Inscriptions: staff ask for a family (usual days and option,
+the family's rules), accept or refuse in bulk, the refusal's reason asked on its own screen,
+each through services.registrations; a decided registration is never edited."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -11,7 +13,15 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Alert, AlertKind, Booking, BookingStatus, Registration, RegistrationStatus
+from models import (
+    Alert,
+    AlertKind,
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Registration,
+    RegistrationStatus,
+)
 from services import registrations
 from tests import factories
 from tests.conftest import csrf_token
@@ -28,6 +38,7 @@ from tests.test_fuzz_forms import (
 
 NOW = datetime(2026, 11, 9, 8, 0)
 SCREEN = "/admin/registration/refuser/"
+CREATE = "/admin/registration/new/"
 
 
 @pytest.fixture
@@ -158,3 +169,133 @@ def test_the_refusal_screen_takes_anything(agent, requests, data):
     follow(agent, response, fields)
     if not fields["reason"].strip():
         assert statuses(requests) == before
+
+
+# --- Staff ask for a family -----------------------------------------------------------------
+
+
+@pytest.fixture
+def desk(app, client, auth, family, pin_clock):
+    """An agent signed in; no request yet; the canteen (two options) and the evening care."""
+    pin_clock(NOW)
+    year = factories.school_year("2026-2027", date(2026, 9, 1), date(2026, 11, 30))
+    canteen = factories.activity()
+    care = factories.activity("care_evening", "Accueil du soir", options=("soir",))
+    factories.staff_user("agent.a")
+    auth.login("agent.a")
+    return year, canteen, care, family.children[0]
+
+
+def staff_request(client, child, activity, year, weekdays, option=None):
+    form = {
+        "child": str(child.id),
+        "activity": str(activity.id),
+        "school_year": str(year.id),
+        "weekdays": [str(day) for day in weekdays],
+        "option": str(option.id) if option else "__None",
+        "csrf_token": csrf_token(client, CREATE),
+    }
+    return client.post(CREATE, data=form)
+
+
+def all_registrations() -> list[tuple]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(Registration).order_by(Registration.id))
+    return [(row.child_id, row.activity_id, row.status, row.weekdays) for row in rows]
+
+
+def test_the_create_form_offers_the_usual_days_and_the_option(client, desk):
+    page = client.get(CREATE).get_data(as_text=True)
+    boxes = re.findall(
+        r'<input id="(weekdays-\d)" name="weekdays" type="checkbox" value="(\d)"> '
+        r'<label for="\1">(\w+)</label>',
+        page,
+    )
+    assert [(day, name) for _id, day, name in boxes] == [
+        ("1", "Lundi"),
+        ("2", "Mardi"),
+        ("3", "Mercredi"),
+        ("4", "Jeudi"),
+        ("5", "Vendredi"),
+    ]
+    assert "Restaurant scolaire : sans-viande" in page and "Accueil du soir : soir" in page
+    assert 'name="reason"' not in page
+
+
+def test_staff_ask_for_a_family_and_acceptance_books_the_usual_days(client, desk):
+    year, canteen, _care, child = desk
+    response = staff_request(client, child, canteen, year, [4, 1], canteen.options[1])
+    assert response.status_code == 302
+    (asked,) = db.session.scalars(select(Registration)).all()
+    assert (asked.status, asked.weekdays) == (RegistrationStatus.REQUESTED, "1,4")
+    assert asked.option_id == canteen.options[1].id
+    assert registered_count() == 0  # nothing is booked before a decision
+    (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "Registration"))
+    assert (event.actor, event.action) == ("agent.a", "create")
+    page = client.get("/admin/registration/").get_data(as_text=True)
+    assert "Demande enregistrée pour Enfant1 (lundi et jeudi)" in page
+
+    post_action(client, "accept", [asked.id])
+    booked = db.session.scalars(
+        select(Booking)
+        .where(Booking.child_id == child.id, Booking.status == BookingStatus.REGISTERED)
+        .order_by(Booking.day)
+    ).all()
+    # Thu 12, Mon 16, Thu 19, Mon 23, Thu 26, Mon 30 November, with the option asked
+    assert [b.day.day for b in booked] == [12, 16, 19, 23, 26, 30]
+    assert {b.option_id for b in booked} == {canteen.options[1].id}
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no day", "Choisissez au moins un jour de la semaine."),
+        ("a day without class", "n&#39;a pas classe tous ces jours-là"),
+        ("another activity's option", "Cette formule ne correspond pas à cette prestation."),
+        ("a request already waiting", "Enfant1 a déjà une inscription ou une demande en cours"),
+    ],
+)
+def test_a_bad_staff_request_is_refused_in_french_and_writes_nothing(client, desk, case, message):
+    year, canteen, care, child = desk
+    if case == "a request already waiting":
+        registrations.request_registration(child, canteen, year, [1], None, NOW)
+    before = all_registrations()
+    days, option = {
+        "no day": ([], None),
+        "a day without class": ([1, 3], None),
+        "another activity's option": ([1], care.options[0]),
+        "a request already waiting": ([2], None),
+    }[case]
+    response = staff_request(client, child, canteen, year, days, option)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Demande non enregistrée" in page and message in page
+    assert all_registrations() == before
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
+
+
+def test_days_that_are_no_weekday_are_refused_without_an_error_page(client, desk):
+    year, canteen, _care, child = desk
+    for days in (["9"], ["abc"], ["1", "1" * 30]):
+        response = staff_request(client, child, canteen, year, days)
+        assert response.status_code == 200, days
+    assert all_registrations() == []
+
+
+def test_a_decided_registrations_reason_is_no_longer_edited(client, desk, family):
+    year, canteen, _care, child = desk
+    refused = registrations.request_registration(child, canteen, year, [1], None, NOW)
+    token = csrf_token(client, "/admin/registration/")
+    form = {"ids": [str(refused.id)], "reason": "Dossier incomplet", "csrf_token": token}
+    client.post(SCREEN, data=form)
+    path = f"/admin/registration/edit/?id={refused.id}"
+    assert "/admin/registration/edit/" not in client.get("/admin/registration/").get_data(
+        as_text=True
+    )
+    assert client.get(path).status_code == 302
+    client.post(path, data={"reason": "Autre motif", "csrf_token": token})
+    db.session.expire_all()
+    kept = db.session.get(Registration, refused.id)
+    assert (kept.status, kept.reason) == (RegistrationStatus.REFUSED, "Dossier incomplet")
+    (alert,) = db.session.scalars(select(Alert).where(Alert.family_id == family.id))
+    assert alert.message.endswith("Motif : Dossier incomplet")
