@@ -1,10 +1,11 @@
 """DOCUMENTS: the family sends a document (a photo or a file) and follows each one's review.
 
 Every check is services.uploads' (the file) and services.documents' (type, child, absence,
-quota); this view parses and says in French what happened. A document is downloaded only
-by its own family, through `download`: an attachment with the stored content type, never
-rendered by the portal's origin (`Content-Security-Policy: sandbox`, app.py's `nosniff`
-and `no-store`).
+quota); this view parses and says in French what happened. A family's sends are limited
+(UPLOAD_RATE, counted per family), each being checked and a photo decoded. A document is
+downloaded only by its own family, through `download`: an attachment with the stored
+content type, never rendered by the portal's origin (`Content-Security-Policy: sandbox`,
+app.py's `nosniff` and `no-store`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import FileField, SelectField
 
 from blueprints.guards import current_family, document_of_current_family, family_required
+from extensions import limiter
 from models import DocumentType, utcnow
 from services import documents, resources, uploads
 from services.calendar import paris_today
@@ -38,6 +42,13 @@ bp = Blueprint("documents", __name__)
 
 # What a download's own CSP says: nothing it holds may run, even opened directly.
 DOWNLOAD_CSP = "sandbox; default-src 'none'"
+# Sends a family may make: a few certificates take a few minutes; every send is checked,
+# a photo decoded, so a script looping on the form is stopped well before the quota.
+UPLOAD_RATE = "10 per minute;30 per hour"
+TOO_MANY_UPLOADS = (
+    "Vous avez envoyé beaucoup de documents en peu de temps : ce dernier envoi n'a pas été "
+    "enregistré. Patientez quelques minutes, puis envoyez-le à nouveau."
+)
 
 
 class DocumentForm(FlaskForm):
@@ -74,7 +85,23 @@ def _absence_words(booking) -> str:
     return f"{booking.child.first_name} — {date_fr(booking.day)} ({booking.activity.name})"
 
 
+def _family_key() -> str:
+    """Per family: its guardians' logins share one allowance, whatever their address."""
+    family_id = getattr(current_user, "family_id", None)
+    return f"documents:{family_id}" if family_id else get_remote_address()
+
+
+@bp.errorhandler(429)
+def _too_many_uploads(_error):
+    """The app's 429 page speaks of sign-in attempts; here, of documents."""
+    page = render_template(
+        "errors/error.html", code=429, title="Trop d'envois", message=TOO_MANY_UPLOADS
+    )
+    return page, 429
+
+
 @bp.route("/documents", methods=["GET", "POST"])
+@limiter.limit(UPLOAD_RATE, key_func=_family_key, methods=["POST"])
 @family_required
 def index():
     family, today = current_family(), paris_today(utcnow())
@@ -116,11 +143,13 @@ def receive(family, form: DocumentForm):
 
 
 def checked_file(file) -> uploads.CheckedFile | None:
-    """A posted file through services.uploads' checks; None when none was sent."""
+    """A file the signed-in family posted, through the quota and services.uploads' checks;
+    None when none was sent."""
     if file is None or not getattr(file, "filename", ""):
         return None
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
-    return uploads.check_upload(file.filename, file.read(max_bytes + 1), max_bytes)
+    data = file.read(max_bytes + 1)
+    return documents.check_file(current_family(), file.filename, data, max_bytes, _quota())
 
 
 def store(family, checked, doc_type: str, child_id: int | None, booking_id: int | None):
@@ -133,10 +162,14 @@ def store(family, checked, doc_type: str, child_id: int | None, booking_id: int 
         child_id,
         booking_id,
         Path(current_app.config["UPLOAD_FOLDER"]),
-        documents.Quota(
-            current_app.config["DOCUMENT_QUOTA_MB"] * 1024 * 1024,
-            current_app.config["DOCUMENT_QUOTA_FILES"],
-        ),
+        _quota(),
+    )
+
+
+def _quota() -> documents.Quota:
+    return documents.Quota(
+        current_app.config["DOCUMENT_QUOTA_MB"] * 1024 * 1024,
+        current_app.config["DOCUMENT_QUOTA_FILES"],
     )
 
 

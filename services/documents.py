@@ -4,9 +4,10 @@
   certificate and a health sheet name one of its own children, a medical certificate may
   name one of that child's declared absences (a booking with attendance absence-declared).
   Past the family's quota (DOCUMENT_QUOTA_MB, DOCUMENT_QUOTA_FILES, every document it
-  has on file counted) it is refused. The row and the file are written together: the file
-  goes to a temporary name in UPLOAD_FOLDER and takes its random name only once the row is
-  committed; a refusal or a failure leaves neither.
+  has on file counted) it is refused: on the bytes as sent, before any check decodes a
+  photo (`check_file`), and again on the bytes to store. The row and the file are written
+  together: the file goes to a temporary name in UPLOAD_FOLDER and takes its random name
+  only once the row is committed; a refusal or a failure leaves neither.
 - What is missing or expiring: a quotient-familial certificate valid today (without one,
   the highest tariff applies), an insurance certificate for the school year, a health sheet
   per child. A document received and not yet reviewed counts as sent; one expiring within
@@ -44,7 +45,7 @@ from models import (
     SchoolYear,
     StaffUser,
 )
-from services import audit, notifications
+from services import audit, notifications, uploads
 from services import booking as booking_rules
 from services.calendar import paris_today
 from services.formatting import date_fr
@@ -151,16 +152,32 @@ def _declared_absence(family: Family, booking_id: int) -> Booking:
     return booking
 
 
+def check_file(family: Family, name: str, data: bytes, max_bytes: int, quota: Quota) -> CheckedFile:
+    """The file as sent through services.uploads' checks, the family's quota counted first
+    on its bytes as sent: a family whose space is full never makes the server decode a
+    photo. `receive_document` counts again, under a lock, the size to be stored (a photo
+    encoded again is not the size it was sent)."""
+    _check_room(family, len(data), quota)
+    return uploads.check_upload(name, data, max_bytes)
+
+
 def _check_quota(family: Family, size: int, quota: Quota) -> None:
     """Counted under a lock of the family's row: two uploads at once cannot both pass."""
     db.session.execute(select(Family.id).where(Family.id == family.id).with_for_update())
+    try:
+        _check_room(family, size, quota)
+    except UploadRefused:
+        db.session.rollback()
+        raise
+
+
+def _check_room(family: Family, size: int, quota: Quota) -> None:
     count, used = db.session.execute(
         select(func.count(Document.id), func.coalesce(func.sum(Document.size_bytes), 0)).where(
             Document.family_id == family.id
         )
     ).one()
     if count + 1 > quota.max_files or used + size > quota.max_bytes:
-        db.session.rollback()
         raise UploadRefused(
             f"Votre espace de documents est plein ({quota.max_files} fichiers ou "
             f"{quota.max_bytes // (1024 * 1024)} Mo au plus) : contactez le service pour "

@@ -13,7 +13,9 @@ may be stored or raises UploadRefused with a French message. In this order:
 5. each type's own check:
    - pdf: starts with `%PDF-`;
    - doc: an OLE2 compound file (its magic bytes), that filetype does not call something
-     else (a spreadsheet);
+     else (a spreadsheet), and that `olefile` reads as a Word document: a `WordDocument`
+     stream (an .xls or an Outlook .msg is an OLE2 file too) and no macros (a `Macros`,
+     `_VBA_PROJECT_CUR` or `VBA` storage anywhere in it);
    - docx: a zip read through its directory only (`zipfile.infolist`, nothing is
      decompressed): at most MAX_ZIP_ENTRIES entries, no absolute name and no `..`, at most
      MAX_UNCOMPRESSED_BYTES once uncompressed and no entry compressed more than MAX_RATIO
@@ -40,6 +42,7 @@ from functools import partial
 from pathlib import PurePosixPath
 
 import filetype
+import olefile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Extension → (what filetype may call its bytes, the content type stored and served).
@@ -58,6 +61,10 @@ ACCEPTED_WORDS = "photo (JPEG, PNG), PDF ou document Word (DOC, DOCX)"
 # The `accept` attribute of the pages' file inputs.
 ACCEPT_ATTRIBUTE = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf,.doc,.docx"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORD_STREAM = "WordDocument"
+# Where Office keeps a VBA project (Word 97–2003 in `Macros`, Excel in `_VBA_PROJECT_CUR`,
+# both in `VBA`), compared upper-cased: OLE2 names are case-insensitive.
+MACRO_STORAGES = frozenset({"MACROS", "_VBA_PROJECT_CUR", "VBA"})
 # A phone's photo has 12 to 50 million pixels; past this, a small file that decodes into
 # gigabytes of memory.
 MAX_PIXELS = 60_000_000
@@ -156,9 +163,33 @@ def _pdf(data: bytes) -> bytes:
 
 
 def _doc(data: bytes) -> bytes:
+    """Read through the compound file's directory: the names, no stream's content."""
     if not data.startswith(OLE2_MAGIC):
-        raise UploadRefused("Ce fichier n'est pas un document Word (.doc) valide.")
+        raise UploadRefused(_NOT_A_DOC)
+    is_word, paths = _ole_directory(data)
+    if not is_word:
+        raise UploadRefused(_NOT_A_DOC)
+    if any(name.upper() in MACRO_STORAGES for path in paths for name in path):
+        raise UploadRefused(
+            "Ce fichier Word contient des macros : enregistrez-le en PDF ou en .docx sans "
+            "macros, puis envoyez-le à nouveau."
+        )
     return data
+
+
+_NOT_A_DOC = "Ce fichier n'est pas un document Word (.doc) valide : enregistrez-le en PDF."
+
+
+def _ole_directory(data: bytes) -> tuple[bool, list[list[str]]]:
+    """Whether a `WordDocument` stream sits at the root (an .xls may embed one deeper
+    down), and the path of each stream and storage."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            is_word = ole.get_type(WORD_STREAM) == olefile.STGTY_STREAM
+            return is_word, ole.listdir(streams=True, storages=True)
+    # A parser reading a hostile file may fail in many ways; each means "not a .doc".
+    except Exception as error:
+        raise UploadRefused(_NOT_A_DOC) from error
 
 
 def _docx(data: bytes) -> bytes:

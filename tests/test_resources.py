@@ -40,6 +40,8 @@ REFUSED = [
     ("../../app.py", b"print('x')"),
     ("menu.svg", SVG),
     ("menu.docx", b"PK\x03\x04"),
+    ("menu.doc", corpus.word_doc_with_macros()),
+    ("menu.doc", corpus.spreadsheet()),  # an .xls renamed .doc
     ("menu", PDF),  # no extension
     ("", PDF),
 ]

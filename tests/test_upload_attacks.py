@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Document, DocumentStatus
+from services.uploads import check_upload
 from tests import uploads_corpus as corpus
-from tests.conftest import CSRF_RE, csrf_token
+from tests.conftest import CSRF_RE, AuthActions, csrf_token
 from tests.payments_world import live_server
 
 
@@ -50,6 +51,10 @@ def document_count() -> int:
     return db.session.scalar(select(func.count(Document.id)))
 
 
+NOT_A_DOC = "n'est pas un document Word (.doc) valide"
+DOC_MACROS = "Ce fichier Word contient des macros : enregistrez-le en PDF ou en .docx sans macros"
+QUOTA_FULL = "Votre espace de documents est plein"
+
 ATTACKS = {
     "html renamed .pdf": ("attestation.pdf", corpus.HTML, "page web"),
     "x.pdf.html": ("x.pdf.html", corpus.HTML, "type de fichier n'est pas accepté"),
@@ -64,6 +69,20 @@ ATTACKS = {
     "an svg with script": ("dessin.svg", corpus.SVG, "n'est pas accepté"),
     "an svg with script named .png": ("dessin.png", corpus.SVG, "page web ou une image SVG"),
     "a docx that is no zip": ("faux.docx", corpus.pdf(), "ne correspond pas"),
+    "a .doc that is only an OLE2 header": ("vide.doc", corpus.ole2_header_only(), NOT_A_DOC),
+    "an .xls renamed .doc": ("tableau.doc", corpus.spreadsheet(), NOT_A_DOC),
+    "an Outlook .msg renamed .doc": ("message.doc", corpus.outlook_message(), NOT_A_DOC),
+    "a workbook holding a Word document": (
+        "objet.doc",
+        corpus.word_doc_embedded_in_spreadsheet(),
+        NOT_A_DOC,
+    ),
+    "a .doc with Word macros": ("macro.doc", corpus.word_doc_with_macros(), DOC_MACROS),
+    "a .doc with a VBA project as Excel keeps it": (
+        "macro.doc",
+        corpus.word_doc_with_excel_style_macros(),
+        DOC_MACROS,
+    ),
 }
 
 
@@ -141,7 +160,7 @@ GOOD = {
         corpus.docx(),
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ),
-    "doc": ("attestation.doc", corpus.doc(), "application/msword"),
+    "doc": ("attestation.doc", corpus.word_doc(), "application/msword"),
     "png": ("scan.PNG", corpus.png(), "image/png"),
 }
 
@@ -173,6 +192,75 @@ def test_the_family_quota_refuses_past_its_size(app, signed_in, folder):
     response = send(signed_in, "b.pdf", corpus.pdf() + b"\0" * 400_000)
     assert "Votre espace de documents est plein" in html.unescape(response.get_data(as_text=True))
     assert document_count() == 1
+
+
+def page_text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_a_broken_photo_with_room_left_reaches_the_decoder(signed_in):
+    """The control of the two tests below: this photo fails only once decoded."""
+    response = send(signed_in, "photo.jpg", corpus.truncated_jpeg())
+    assert "Cette image est illisible ou abîmée" in page_text(response)
+
+
+def test_a_family_at_its_number_of_files_is_refused_before_its_photo_is_decoded(
+    app, signed_in, folder
+):
+    app.config["DOCUMENT_QUOTA_FILES"] = 1
+    assert send(signed_in, "a.pdf", corpus.pdf()).status_code == 303
+    before = listing(folder)
+    response = send(signed_in, "photo.jpg", corpus.truncated_jpeg())
+    body = page_text(response)
+    assert QUOTA_FULL in body and "illisible" not in body
+    assert listing(folder) == before and document_count() == 1
+
+
+def test_a_family_at_its_size_quota_is_refused_before_its_photo_is_decoded(app, signed_in, folder):
+    app.config["DOCUMENT_QUOTA_MB"] = 1
+    almost_full = corpus.pdf().ljust(1024 * 1024 - 100, b"\0")
+    assert send(signed_in, "a.pdf", almost_full).status_code == 303
+    response = send(signed_in, "photo.jpg", corpus.truncated_jpeg())
+    body = page_text(response)
+    assert QUOTA_FULL in body and "illisible" not in body
+    assert document_count() == 1
+
+
+def test_the_quota_counts_the_photo_as_stored_once_encoded_again(app, signed_in, folder):
+    """A photo sent small may be stored bigger (encoded again at quality 90): the quota is
+    counted again on what would be stored."""
+    photo = _small_jpeg_that_grows()
+    assert check_upload("photo.jpg", photo, 1024 * 1024).size > len(photo) + 10
+    app.config["DOCUMENT_QUOTA_MB"] = 1
+    used = 1024 * 1024 - len(photo) - 10
+    assert send(signed_in, "a.pdf", corpus.pdf().ljust(used, b"\0")).status_code == 303
+    response = send(signed_in, "photo.jpg", photo)
+    assert QUOTA_FULL in page_text(response)
+    assert document_count() == 1
+
+
+def _small_jpeg_that_grows() -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise((128, 128), 64).convert("RGB").save(out, "JPEG", quality=20)
+    return out.getvalue()
+
+
+def test_the_eleventh_send_in_a_minute_gets_429_in_french_and_writes_nothing(
+    app, signed_in, folder, other_family
+):
+    """Each test's app starts with its own in-memory limiter storage (Flask-Limiter's
+    init_app in create_app), so these sends count for this test only."""
+    for index in range(10):
+        assert send(signed_in, f"a{index}.pdf", corpus.pdf()).status_code == 303
+    before = listing(folder)
+    response = send(signed_in, "a10.pdf", corpus.pdf())
+    assert response.status_code == 429
+    assert "Vous avez envoyé beaucoup de documents en peu de temps" in page_text(response)
+    assert listing(folder) == before and document_count() == 10
+    assert signed_in.get("/documents").status_code == 200, "the page itself stays open"
+    other = app.test_client()
+    AuthActions(other).login("famille.b")
+    assert send(other, "b.pdf", corpus.pdf()).status_code == 303, "counted per family"
 
 
 def test_a_failed_commit_leaves_no_file(app, signed_in, folder, monkeypatch):
