@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
+from wtforms import Form, StringField
 
 from extensions import db
 from models import Alert, AlertKind, AuditEvent, ChangeRequest, Guardian, RequestStatus
@@ -251,6 +253,52 @@ def test_a_bad_phone_shows_the_form_again_with_the_message(client, auth, family,
     page = response.get_data(as_text=True)
     assert "Exemple : 06 12 34 56 78" in page and '<details class="change" open>' in page
     assert requests_of(family) == []
+
+
+class Tags(HTMLParser):
+    """Each start tag's attributes, by the tag's id."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.by_id: dict[str, dict[str, str | None]] = {}
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.by_id[attributes["id"]] = {"tag": tag, **attributes}
+
+
+def test_a_bad_phones_message_is_tied_to_its_input(client, auth, family, guardian):
+    """A screen reader on the input reads the error: the error's id in aria-describedby."""
+    auth.login("famille.a")
+    name = f"responsable{guardian.id}-phone_mobile"
+    token = csrf_token(client, "/compte")
+    response = client.post(
+        f"/compte/responsables/{guardian.id}", data={"csrf_token": token, name: "12"}
+    )
+    tags = Tags(response.get_data(as_text=True)).by_id
+    phone = tags[name]
+    assert phone["aria-invalid"] == "true"
+    (error_id,) = phone["aria-describedby"].split()
+    assert tags[error_id]["tag"] == "p" and tags[error_id]["class"] == "field-error"
+    other = tags[f"responsable{guardian.id}-phone_work"]
+    assert "aria-invalid" not in other and "aria-describedby" not in other
+
+
+def test_an_errors_id_follows_the_help_text_the_page_gives(app):
+    """A field whose page describes it (documents: « aide-fichier ») keeps that description."""
+    form = Form(prefix="envoi")
+    form.upload = StringField("Fichier").bind(form, "upload", prefix="envoi-")
+    form.upload.process(None)
+    form.upload.errors = ["Choisissez un fichier.", "PDF, PNG ou JPEG."]
+    markup = app.jinja_env.from_string(
+        '{% from "macros.html" import field %}'
+        "{{ field(form.upload, **{'aria-describedby': 'aide-fichier'}) }}"
+    ).render(form=form)
+    upload = Tags(markup).by_id["envoi-upload"]
+    assert upload["aria-describedby"] == "aide-fichier envoi-upload-erreur-1 envoi-upload-erreur-2"
+    assert "envoi-upload-erreur-2" in Tags(markup).by_id
 
 
 def test_another_familys_guardian_or_child_is_a_404(client, auth, family, other_family):
