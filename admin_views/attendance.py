@@ -192,6 +192,7 @@ def _back(chosen: Selection, child_id: int | None = None):
 CSV_HEADER = ("Formule", "Nom", "Prénom", "Classe", "Régime alimentaire", "Présence", "Réservation")
 COUNT_HEADER = ("Formule", "Réservés", "Absents", "Attendus")
 COUNTS = ("booked", "absent", "expected")
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def day_groups(chosen: Selection) -> list[attendance.OptionGroup]:
@@ -227,9 +228,13 @@ def _child_row(label: str, booking: Booking) -> tuple:
 
 
 def csv_text(rows: list[tuple]) -> str:
-    """CSV with every text cell defused against formulas (SECURITY.md check 15)."""
+    """CSV as French Excel opens it with a double click: a byte order mark (without it,
+    Excel reads UTF-8 as Windows-1252: « Ã© » for « é ») and semicolons between cells (its
+    list separator, the comma being the decimal one: « 12,50 » stays one number). Every
+    text cell is defused against formulas (SECURITY.md check 15)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    buffer.write(BYTE_ORDER_MARK)
+    writer = csv.writer(buffer, delimiter=";")
     for row in rows:
         writer.writerow([csv_safe(value) for value in row])
     return buffer.getvalue()

@@ -112,11 +112,15 @@ def expected(app, view) -> tuple[list[str], int]:
 
 
 def download(opener, url: str) -> str:
+    return download_bytes(opener, url).decode()
+
+
+def download_bytes(opener, url: str) -> bytes:
     try:
         with opener.open(url) as response:
             assert response.status == 200, url
             assert response.headers["Content-Type"].startswith("text/csv"), url
-            return response.read().decode()
+            return response.read()
     except (http.client.HTTPException, ValueError) as error:  # a chunk cut short
         pytest.fail(f"{url}: the download broke off ({error!r})")
 

@@ -340,8 +340,11 @@ def test_the_daily_list_prints_without_the_admin_chrome(agent, kitchen_day):
 def exported(client, world, **args) -> tuple[dict, list[list[str]]]:
     response = client.get(pointage(world, "liste.csv", **args))
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    return response.headers, list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert (response.mimetype, response.mimetype_params) == ("text/csv", {"charset": "utf-8"})
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # French Excel reads UTF-8 only after this mark
+    rows = csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")
+    return response.headers, list(rows)
 
 
 def test_the_csv_holds_the_children_and_the_counts(agent, kitchen_day):
@@ -364,6 +367,17 @@ def test_the_csv_holds_the_children_and_the_counts(agent, kitchen_day):
         ["sans-viande", "1", "0", "1"],
         ["Total", "3", "1", "2"],
     ]
+
+
+def test_the_csv_opens_in_french_excel_with_its_accents(agent, world):
+    """Semicolons between cells (French Excel's list separator) and the names intact."""
+    world.a.last_name, world.a.first_name = "Lefèvre", "Éloïse, dite Lou"
+    db.session.commit()
+    booked(world.a, world.canteen)
+    body = agent.get(pointage(world, "liste.csv")).get_data().decode("utf-8-sig")
+    header, first = body.splitlines()[:2]
+    assert header == "Formule;Nom;Prénom;Classe;Régime alimentaire;Présence;Réservation"
+    assert first == "Sans formule;Lefèvre;Éloïse, dite Lou;CE1;;;Réservé"
 
 
 def test_the_csv_defuses_formulas(agent, world):

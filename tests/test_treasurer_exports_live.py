@@ -2,7 +2,8 @@
 recorded through the counter's form, as an agent's browser would do it.
 
 Like tests/test_admin_exports_live.py: the demo app served by tests/e2e/harness.py, the
-whole body read and parsed, the list's header, no cell a spreadsheet would run as a formula.
+whole body read and parsed as French Excel does (UTF-8 with its byte order mark, semicolons),
+the list's header, no cell a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from models import Family, Invoice
 from services import staff_payments as counter
 from tests.conftest import CSRF_RE, ON_POSTGRES
 from tests.e2e import harness
-from tests.test_admin_exports_live import NUMBER, download, signed_in_opener
+from tests.test_admin_exports_live import NUMBER, download_bytes, signed_in_opener
 
-FORMULA_NAME = '=HYPERLINK("http://evil.example","x")'
+# Accented too: the name must come out defused and intact (no « LefÃ¨vre »).
+FORMULA_NAME = '=HYPERLINK("http://evil.example","Lefèvre-Éloïse")'
 FORMULA_REFERENCE = "+33 6 00 00 00 00"
 PERIOD = {"start": "2026-09-01", "end": "2026-11-30"}
 DAYS = (date(2026, 9, 1), date(2026, 11, 30))
@@ -67,6 +69,15 @@ def record_cheque(opener, url: str, family_id: int, invoice_id: int) -> str:
         return response.url
 
 
+def french_excel_rows(body: bytes) -> list[list[str]]:
+    """The rows French Excel reads: UTF-8 announced by its byte order mark, cells split on
+    semicolons (its list separator)."""
+    assert body.startswith(b"\xef\xbb\xbf"), body[:20]
+    first_line = body.decode("utf-8-sig").splitlines()[0]
+    assert first_line.count(";") >= 5 and "," not in first_line, first_line
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
 def test_the_exports_download_whole_after_a_cheque_at_the_counter(live):
     opener = signed_in_opener(live.url)
     family_id, invoice_id = demo_invoice(live.app, "2026-000002")
@@ -75,10 +86,10 @@ def test_the_exports_download_whole_after_a_cheque_at_the_counter(live):
     assert "/admin/payment/details/" in landed
 
     query = urllib.parse.urlencode(PERIOD)
-    invoices = download(opener, f"{live.url}/admin/exports-tresorier/factures.csv?{query}")
-    payments = download(opener, f"{live.url}/admin/exports-tresorier/reglements.csv?{query}")
-    invoice_header, *invoice_rows = list(csv.reader(io.StringIO(invoices)))
-    payment_header, *payment_rows = list(csv.reader(io.StringIO(payments)))
+    invoices = download_bytes(opener, f"{live.url}/admin/exports-tresorier/factures.csv?{query}")
+    payments = download_bytes(opener, f"{live.url}/admin/exports-tresorier/reglements.csv?{query}")
+    invoice_header, *invoice_rows = french_excel_rows(invoices)
+    payment_header, *payment_rows = french_excel_rows(payments)
 
     assert invoice_header == list(counter.INVOICE_HEADER)
     assert payment_header == list(counter.PAYMENT_HEADER)
