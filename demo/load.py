@@ -75,6 +75,7 @@ from models import (
 from services.accounts import hash_password
 from services.booking import write_booking
 from services.calendar import Calendar, month_bounds
+from services.finance_documents import billed_identity
 from services.formatting import date_fr, money
 from services.tariffs import unit_price_cents
 
@@ -355,6 +356,7 @@ def _invoice(demo: Demo, username: str, month: date, number: int, issued_on: dat
         status=InvoiceStatus.ISSUED,
         issued_at=datetime.combine(issued_on, time(7)),
         due_on=issued_on + timedelta(days=28),
+        **billed_identity(family),
     )
     for child in family.children:
         for code, (_option, weekdays) in demo.plans[child.first_name].items():

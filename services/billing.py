@@ -32,11 +32,15 @@ family rolled back rolls its number back with it, so an exception mid-run leaves
 a half invoice nor a gap, and a second run completes the month. The invoice is issued
 at `now`, due 30 days after now's Paris date. A family already invoiced for M is skipped
 (the partial unique index uq_invoice_family_month guarantees it, even for two runs at
-once): running twice changes nothing.
+once): running twice changes nothing. The invoice keeps whom it was issued to, the family's
+name and address of that day (services.finance_documents.billed_identity): its PDF prints
+them ever after, when the family has moved or been anonymised.
 
 An issued invoice is never edited: a correction is a credit note (`issue_credit_note`),
 numbered from the same sequence, for at most what the invoice still owes (its total less
-earlier credit notes and payments, services.ledger).
+earlier credit notes and payments, services.ledger), checked under the invoice's lock: an
+invoice may get several credit notes, in the same month too, never more than it owes. A
+credit note keeps the family's name and address of the day it is issued, as an invoice does.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, String, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import Date, String, bindparam, insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -73,6 +77,7 @@ from models import (
 )
 from services import audit, ledger, notifications
 from services.calendar import Calendar, month_bounds, paris_today
+from services.finance_documents import billed_identity
 from services.formatting import date_fr, money, plural
 from services.tariffs import PriceList, quotient_on
 from vocabulary import PRICE_KINDS
@@ -564,7 +569,7 @@ def _issue(run: _Run, bill: FamilyBill, family: Family) -> str | None:
         number = _take_number(run.year)
         connection = db.session.connection()
         invoice_id = connection.execute(
-            _INSERT_INVOICE, _invoice_values(run, bill, number)
+            _INSERT_INVOICE, _invoice_values(run, bill, number, family)
         ).inserted_primary_key[0]
         connection.execute(_INSERT_LINES, [_line_values(invoice_id, line) for line in bill.lines])
         _tell(run, bill, number, family)
@@ -594,8 +599,9 @@ _INSERT_INVOICE = insert(Invoice.__table__)
 _INSERT_LINES = insert(InvoiceLine.__table__)
 
 
-def _invoice_values(run: _Run, bill: FamilyBill, number: str) -> dict:
+def _invoice_values(run: _Run, bill: FamilyBill, number: str, family: Family) -> dict:
     return {
+        **billed_identity(family),
         "family_id": bill.family_id,
         "number": number,
         "kind": InvoiceKind.INVOICE,
@@ -682,7 +688,7 @@ def issue_credit_note(
     (paid when nothing is left). BillingError (French) otherwise; commits."""
     try:
         (invoice,) = ledger.lock_invoices([invoice.id])
-        reason = _checked_credit(invoice, amount_cents, reason, now)
+        reason = _checked_credit(invoice, amount_cents, reason)
         note = _credit_note(invoice, amount_cents, reason, now)
         audit.record_change(staff, note, created=True, ip=ip)
         notifications.notify(
@@ -702,7 +708,7 @@ def issue_credit_note(
     return note
 
 
-def _checked_credit(invoice: Invoice, amount_cents: int, reason: str, now: datetime) -> str:
+def _checked_credit(invoice: Invoice, amount_cents: int, reason: str) -> str:
     """The reason, stripped, once the credit note is allowed (BillingError otherwise)."""
     if invoice.kind is not InvoiceKind.INVOICE or invoice.status not in ledger.BILLED:
         raise BillingError("Un avoir ne peut créditer qu'une facture émise.")
@@ -717,21 +723,7 @@ def _checked_credit(invoice: Invoice, amount_cents: int, reason: str, now: datet
             f"L'avoir ne peut pas dépasser ce que la facture n° {invoice.number} doit encore : "
             f"{money(max(owed, 0))}."
         )
-    if _credited_this_month(invoice, now):
-        raise BillingError(
-            f"Un avoir a déjà été émis ce mois-ci sur la facture n° {invoice.number} : "
-            "un seul par facture et par mois."
-        )
     return reason
-
-
-def _credited_this_month(invoice: Invoice, now: datetime) -> bool:
-    found = select(func.count(Invoice.id)).where(
-        Invoice.kind == InvoiceKind.CREDIT_NOTE,
-        Invoice.credits_invoice_id == invoice.id,
-        Invoice.period_month == first_of_month(paris_today(now)),
-    )
-    return db.session.scalar(found) > 0
 
 
 def _credit_note(invoice: Invoice, amount_cents: int, reason: str, now: datetime) -> Invoice:
@@ -747,6 +739,7 @@ def _credit_note(invoice: Invoice, amount_cents: int, reason: str, now: datetime
         total_cents=amount_cents,
         reason=reason,
         created_at=now,
+        **billed_identity(invoice.family),
     )
     note.lines.append(
         InvoiceLine(

@@ -1,6 +1,9 @@
 """The family's money documents as PDF, made from the database (services/pdf.py lays them out).
 
-- An invoice or a credit note has a PDF once issued (a draft has no number yet); its lines
+- An invoice or a credit note has a PDF once issued (a draft has no number yet), addressed
+  to whom it was issued to as stored then (Invoice.billed_name, billed_address, filled by
+  services.billing from `billed_identity`): an issued invoice never changes, even after the
+  family moves or is anonymised (accounting law keeps the name and address). Its lines
   are printed under each child's name, the children in the family's order (eldest first),
   lines without a child last under « Toute la famille ». A credit note's amounts, stored
   positive, print negative.
@@ -96,6 +99,7 @@ def receipt_pdf(payment: Payment, today: date | None = None) -> bytes:
         returned_cents=payment.refunded_cents + payment.charged_back_cents,
         paid_invoices=tuple(PaidInvoice(a.invoice.number, a.amount_cents) for a in allocations),
         commune=commune_identity(),
+        # Made anew on each download from the family as it is now (not a numbered bill).
         family=family_identity(payment.family),
         balance_cents=ledger.balance_cents(payment.family_id),
         balance_on=today,
@@ -115,6 +119,7 @@ def tax_certificate_pdf(certificate: TaxCertificate) -> bytes:
         year=certificate.year,
         issued_on=paris_day(certificate.issued_at),
         commune=commune_identity(),
+        # The family as it is now: the certificate stores its amounts, not its address.
         family=family_identity(certificate.family),
         children=children,
     )
@@ -168,6 +173,19 @@ def family_identity(family: Family) -> FamilyIdentity:
     )
 
 
+def billed_identity(family: Family) -> dict[str, str]:
+    """What an invoice or a credit note keeps, when issued, of whom it is issued to: the
+    family's identity of that day (`family_identity`), its lines joined by "\n"."""
+    identity = family_identity(family)
+    return {"billed_name": identity.name, "billed_address": "\n".join(identity.address_lines)}
+
+
+def issued_to(invoice: Invoice) -> FamilyIdentity:
+    """Whom an issued invoice or credit note was issued to, as it stored then."""
+    lines = tuple(line for line in invoice.billed_address.split("\n") if line)
+    return FamilyIdentity(invoice.billed_name, lines)
+
+
 def received_day(payment: Payment) -> date:
     """The day the money came: entered at the counter, or the Paris day Mollie paid it."""
     if payment.received_on:
@@ -188,7 +206,7 @@ def _invoice(invoice: Invoice, today: date) -> InvoiceDocument:
         issued_on=paris_day(invoice.issued_at),
         due_on=invoice.due_on or paris_day(invoice.issued_at),
         commune=commune_identity(),
-        family=family_identity(invoice.family),
+        family=issued_to(invoice),
         children=_lines_by_child(invoice),
         how_to_pay=payment_instructions(),
         balance_cents=ledger.balance_cents(invoice.family_id),
@@ -206,7 +224,7 @@ def _credit_note(note: Invoice, today: date) -> CreditNoteDocument:
         credited_invoice_issued_on=paris_day(credited.issued_at),
         reason=note.reason,
         commune=commune_identity(),
-        family=family_identity(note.family),
+        family=issued_to(note),
         children=_lines_by_child(note, sign=-1),
         balance_cents=ledger.balance_cents(note.family_id),
         balance_on=today,

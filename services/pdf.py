@@ -58,7 +58,8 @@ class CommuneIdentity:
 
 @dataclass(frozen=True)
 class FamilyIdentity:
-    """Who the document is addressed to, as on an envelope: « Famille Martin-Exemple »."""
+    """Who the document is addressed to, as on an envelope: « Famille Martin-Exemple »; on
+    an invoice or a credit note, as it was issued (Invoice.billed_name, billed_address)."""
 
     name: str
     address_lines: tuple[str, ...]

@@ -32,8 +32,10 @@ from models import (
     PriceKind,
     Tariff,
 )
-from services import billing, notifications
+from services import billing, change_requests, notifications
+from services.finance_documents import invoice_pdf
 from tests import factories
+from tests.test_pdf_documents import pages_text
 
 NOVEMBER = date(2026, 11, 1)
 # The first working morning of December, in Paris (07:00 UTC = 08:00 Paris).
@@ -486,17 +488,52 @@ def test_a_credit_note_never_credits_a_credit_note(invoiced):
         billing.issue_credit_note(note, 100, "Geste", invoiced.staff, CREDIT_AT)
 
 
-def test_one_credit_note_per_invoice_and_month(invoiced):
-    billing.issue_credit_note(invoiced.invoice, 100, "Premier", invoiced.staff, CREDIT_AT)
-
-    with pytest.raises(billing.BillingError, match="un seul par facture et par mois"):
-        billing.issue_credit_note(invoiced.invoice, 100, "Second", invoiced.staff, CREDIT_AT)
-    later = billing.issue_credit_note(
-        invoiced.invoice, 100, "Second", invoiced.staff, datetime(2027, 1, 6, 9, 0)
+def test_an_invoice_takes_several_credit_notes_in_a_month_never_more_than_it_owes(invoiced):
+    first = billing.issue_credit_note(
+        invoiced.invoice, 300, "Repas du 16", invoiced.staff, CREDIT_AT
+    )
+    second = billing.issue_credit_note(
+        invoiced.invoice, 500, "Repas du 17", invoiced.staff, datetime(2026, 12, 20, 10, 0)
     )
 
-    assert later.number == "2027-000001"
-    assert invoiced.invoice.status is InvoiceStatus.ISSUED
+    with pytest.raises(
+        billing.BillingError,
+        match="L'avoir ne peut pas dépasser ce que la facture n° 2026-000001 doit encore : 1,00",
+    ):
+        billing.issue_credit_note(invoiced.invoice, 101, "Geste", invoiced.staff, CREDIT_AT)
+    assert (first.number, second.number) == ("2026-000002", "2026-000003")
+    assert len(_invoices(InvoiceKind.CREDIT_NOTE)) == 2
+    assert db.session.get(InvoiceNumberSequence, 2026).last_number == 3  # none taken by the refusal
+    assert invoiced.invoice.status is InvoiceStatus.ISSUED  # 1,00 € still owed
+
+
+def test_an_issued_invoice_keeps_the_address_it_was_issued_to_when_the_family_moves(world, staff):
+    world.family.address_line, world.family.postcode = "12 rue des Essais", "35999"
+    _book(world.a, world.canteen, MONDAY)
+    billing.run_billing(NOVEMBER, RUN_AT)
+    moving = {"address_line": "3 allée des Tilleuls", "postcode": "35000", "city": "Rennes"}
+    for change in change_requests.request_changes(
+        world.family, "Family", world.family.id, moving, RUN_AT
+    ):
+        change_requests.decide(change, change_requests.ACCEPT, staff, RUN_AT, None)
+    _book(world.a, world.canteen, date(2026, 12, 7))
+    billing.run_billing(date(2026, 12, 1), datetime(2027, 1, 4, 7, 0))
+    (november, december) = _invoices()
+    note = billing.issue_credit_note(november, 100, "Geste", staff, datetime(2027, 1, 5, 9, 0))
+
+    old, new = _addressed_to(november), _addressed_to(december)
+
+    assert november.billed_address == "12 rue des Essais\n35999 Saint-Exemple"
+    assert old[:3] == ["Famille A", "12 rue des Essais", "35999 Saint-Exemple"]
+    assert "Rennes" not in " ".join(old)
+    assert new[:3] == ["Famille A", "3 allée des Tilleuls", "35000 Rennes"]
+    assert _addressed_to(note)[:3] == new[:3]  # a credit note is addressed on the day it is issued
+
+
+def _addressed_to(invoice: Invoice) -> list[str]:
+    """The PDF's lines from the family's name on (the commune's block comes first)."""
+    read = [line.strip() for line in "\n".join(pages_text(invoice_pdf(invoice))).splitlines()]
+    return read[read.index("Famille A") :]
 
 
 # --- The demo ---------------------------------------------------------------------------

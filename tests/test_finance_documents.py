@@ -61,8 +61,10 @@ def line(child, activity, quantity: int, unit: int, option_index: int = 0) -> In
 
 
 def invoice(family, invoice_lines, number="2026-000002", month=11, **fields) -> Invoice:
-    """An issued invoice of the month, its total the sum of its lines."""
+    """An issued invoice of the month, its total the sum of its lines, issued to the family
+    of that day (as services.billing issues one)."""
     item = Invoice(
+        **finance_documents.billed_identity(family),
         family_id=family.id,
         number=number,
         period_month=date(2026, month, 1),
@@ -175,6 +177,7 @@ def test_a_partly_paid_invoice_pdf_shows_what_is_left(app, family, november):
 
 def test_a_credit_note_pdf_prints_its_lines_negative_and_names_its_invoice(app, family, november):
     note = Invoice(
+        **finance_documents.billed_identity(family),
         family_id=family.id,
         number="2026-000010",
         kind=InvoiceKind.CREDIT_NOTE,

@@ -41,19 +41,23 @@ from services import (
     accounts,
     audit,
     change_requests,
+    finance_documents,
     gdpr,
     notifications,
     remembered_devices,
 )
 from tests import factories
 from tests.conftest import csrf_token
+from tests.test_pdf_documents import pages_text
 
 NOW = datetime(2026, 11, 26, 8, 0)
 STORED = "f" * 32
 
 
 def bill(family: Family, number: str, cents: int, child: Child, month: int = 10) -> Invoice:
+    """A paid invoice, issued as services.billing issues one: to the family of that day."""
     invoice = Invoice(
+        **finance_documents.billed_identity(family),
         family_id=family.id,
         number=number,
         period_month=date(2026, month, 1),
@@ -271,6 +275,21 @@ def test_anonymisation_keeps_the_money_and_erases_the_rest(app, full, staff):
     assert money_before == (1200, 1200)
 
 
+def test_an_anonymised_familys_invoice_still_reads_whom_it_was_issued_to(full, staff):
+    invoice = db.session.scalar(select(Invoice).where(Invoice.number == "2026-000101"))
+
+    anonymise(full, staff)
+    db.session.expire_all()
+    read = [
+        line.strip()
+        for line in "\n".join(pages_text(finance_documents.invoice_pdf(invoice))).splitlines()
+    ]
+
+    start = read.index("Famille A")
+    assert read[start : start + 3] == ["Famille A", "3 rue des Lilas", "35000 Saint-Exemple"]
+    assert not any("anonymisée" in line for line in read)
+
+
 def test_anonymisation_ends_every_login(app, client, auth, full, staff):
     auth.login("famille.a")
     anonymise(full, staff)
@@ -342,12 +361,23 @@ def test_an_admin_anonymises_from_the_family_list_agents_cannot(client, auth, fu
 
 
 def test_the_journal_keeps_who_changed_what_but_not_the_values_of_an_anonymised_family(full, staff):
-    guardian = full.guardians[0]
+    guardian, child = full.guardians[0], full.children[0]
     guardian.phone_mobile = "06 98 76 54 32"
     audit.record_change(staff, guardian, created=False, ip=None)
     db.session.commit()
+    # A child's pickup people and allergies, changed by the family (accepted) and by staff.
+    asked = {"pickup_people": "Tonton Marc", "allergies": "Kiwi"}
+    for change in change_requests.request_changes(full, "Child", child.id, asked, NOW):
+        change_requests.decide(change, "accept", staff, NOW, None)
+    child.pickup_people = "Voisine Léa"
+    audit.record_change(staff, child, created=False, ip=None)
+    db.session.commit()
     before = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "Guardian"))
     assert "06 98 76 54 32" in before.changes
+    child_events = db.session.scalars(
+        select(AuditEvent.id).where(AuditEvent.entity == "Child").order_by(AuditEvent.id)
+    ).all()
+    assert "Tonton Marc" in " ".join(db.session.scalars(select(AuditEvent.changes)))
 
     anonymise(full, staff)
 
@@ -355,8 +385,19 @@ def test_the_journal_keeps_who_changed_what_but_not_the_values_of_an_anonymised_
     event = db.session.get(AuditEvent, before.id)
     assert (event.actor, event.entity_id) == ("agent.a", str(guardian.id))
     assert json.loads(event.changes) == {"phone_mobile": ["(masqué)", "(masqué)"]}
+    masked = [json.loads(db.session.get(AuditEvent, id_).changes) for id_ in child_events]
+    assert sorted(field for changes in masked for field in changes) == [
+        "allergies",
+        "pickup_people",
+        "pickup_people",
+    ]
+    assert {tuple(values) for changes in masked for values in changes.values()} == {
+        ("(masqué)", "(masqué)")
+    }
     journal = " ".join(db.session.scalars(select(AuditEvent.changes)))
-    assert "06 12 34 56 78" not in journal and "06 98 76 54 32" not in journal
+    for value in ("06 12 34 56 78", "06 98 76 54 32", "Mamie Jo", "Tonton Marc", "Voisine Léa"):
+        assert value not in journal, value
+    assert "Kiwi" not in journal and "Arachide" not in journal
 
 
 def test_a_family_that_still_owes_is_not_anonymised(full, staff):
