@@ -93,7 +93,8 @@ def matching_families(search: str) -> list[Family]:
 
 class CounterView(StaffAccessMixin, BaseView):
     """Enregistrer un règlement: find the family, tick the invoices it pays, say how much,
-    how, when and with what reference; and refund a counter payment."""
+    how, when and with what reference; and refund a payment (an online one through
+    Mollie)."""
 
     @expose("/")
     def index(self):
@@ -161,6 +162,7 @@ class CounterView(StaffAccessMixin, BaseView):
             paid=payment.status == PaymentStatus.PAID,
             label=enum_label,
             typed=request.form,
+            refund_key=counter.refund_key(request.form.get("refund_key")),
         )
 
     def _refund(self, payment: Payment) -> bool:
@@ -173,6 +175,7 @@ class CounterView(StaffAccessMixin, BaseView):
                 current_user,
                 utcnow(),
                 request.remote_addr,
+                request.form.get("refund_key", ""),
             )
         except StaffPaymentError as error:
             flash(f"Remboursement non enregistré : {error.message}", "error")

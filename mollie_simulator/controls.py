@@ -1,7 +1,8 @@
 """Test-only controls under /_sim/, the HTTP face of MollieSimulator's control methods.
 
 Mollie has nothing like them: they let a test (or a person trying the demo) force a stale
-status, replay the webhook, add a chargeback, take the API down or lose the webhooks.
+status, replay the webhook, add a chargeback, settle the refunds, take the API down or lose
+the webhooks.
 They answer even while the API is "down", so a test can bring it back.
 """
 
@@ -13,7 +14,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from mollie_simulator.api import hal, root, simulator
 from mollie_simulator.errors import ApiError
-from mollie_simulator.resources import chargeback_resource, payment_resource
+from mollie_simulator.resources import (
+    chargeback_resource,
+    list_resource,
+    payment_resource,
+    refund_resource,
+)
 from mollie_simulator.validation import required_amount
 
 bp = Blueprint("controls", __name__, url_prefix="/_sim")
@@ -42,6 +48,12 @@ def send_webhook(payment_id: str) -> Response:
         raise ApiError(422, "times must be an integer from 1 to 50.", "times")
     calls = simulator().send_webhook(payment_id, times)
     return jsonify({"calls": [asdict(call) for call in calls]})
+
+
+@bp.post("/payments/<payment_id>/refunds/settle")
+def settle_refunds(payment_id: str) -> Response:
+    settled = simulator().settle_refunds(payment_id)
+    return hal(list_resource("refunds", [refund_resource(r, root()) for r in settled], request.url))
 
 
 @bp.post("/payments/<payment_id>/chargebacks")

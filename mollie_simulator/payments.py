@@ -27,7 +27,7 @@ class Refund:
     description: str
     metadata: object
     created_at: datetime
-    # Mollie's answer to a new refund; the simulator never moves it on
+    # Mollie's answer to a new refund; `refunded` once MollieSimulator.settle_refunds
     status: str = "pending"
 
 

@@ -6,7 +6,8 @@ Rules, as Mollie's API v2 behaves (the part a payment integration meets):
 - refunds need a `paid` payment and at most its remaining amount; chargebacks keep the
   status `paid` and lower the remaining amount too;
 - Mollie calls the webhook when the customer's choice or a chargeback changes a payment,
-  never for a change the merchant made through the API (a cancel, a refund);
+  or when a refund reaches the customer (`settle_refunds`: pending → refunded), never at
+  once for a change the merchant made through the API (a cancel, a new refund);
 - every change holds one lock, so the threaded server never tears a payment; a webhook is
   always sent after the lock is released, since the receiver fetches the payment back.
 """
@@ -169,6 +170,19 @@ class MollieSimulator:
             snapshot = copy.deepcopy(payment)
         self._notify(snapshot)
         return copy.deepcopy(chargeback)
+
+    def settle_refunds(self, payment_id: str) -> list[Refund]:
+        """The payment's pending refunds reach the customer (`refunded`); Mollie then calls
+        the webhook, as it does when a refund's status changes. The refunds settled."""
+        with self.lock:
+            payment = self._known(payment_id)
+            settled = [refund for refund in payment.refunds if refund.status == "pending"]
+            for refund in settled:
+                refund.status = "refunded"
+            snapshot = copy.deepcopy(payment)
+        if settled:
+            self._notify(snapshot)
+        return copy.deepcopy(settled)
 
     def send_webhook(self, payment_id: str, times: int = 1) -> list[WebhookCall]:
         """Call the payment's webhook now, `times` times at once; sent even when automatic

@@ -30,6 +30,13 @@ Applying Mollie's state (the webhook, the return page and the reconciliation sha
   on a payment still `paid`; what grew since last recorded is taken back from the
   invoices once (last invoice first), the family is told, and staff for a chargeback.
 
+Refunding from the back office (services.staff_payments checks the amount and the reason):
+- Mollie is asked to refund, with the form's idempotency key (a double submission refunds
+  once), then asked for the payment again, whose totals are applied as above in the
+  caller's transaction: a refund webhook arriving before or after changes nothing more.
+- Mollie refusing (422…) or unreachable: a French message, nothing recorded here; a
+  refund Mollie made but could not confirm is recorded by its next webhook.
+
 The webhook answers "retry" (503) when Mollie cannot be reached, so Mollie calls again; a
 malformed id is answered without any call, an id unknown to us is ignored. Open payments
 whose webhook never came are settled by `reconcile_open_payments` (`flask jobs run`), which
@@ -49,8 +56,13 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from mollie.api.client import Client
+from mollie.api.error import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
 from mollie.api.error import Error as MollieError
-from mollie.api.error import NotFoundError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
@@ -79,6 +91,8 @@ REUSE_UNCHECKED = timedelta(minutes=5)
 # The reconciliation asks about open payments older than this (their webhook is late).
 RECONCILE_AFTER = timedelta(minutes=10)
 MAX_INVOICES = 24
+# Mollie's longest description (a refund's carries the reason staff gave).
+MAX_DESCRIPTION = 255
 # Where Mollie's hosted checkout lives (its payments' `_links.checkout`).
 MOLLIE_CHECKOUT_ORIGIN = "https://www.mollie.com"
 ENDED = {
@@ -119,6 +133,28 @@ class PaymentProviderUnavailable(PaymentError):
     default_message = (
         "Le paiement en ligne est momentanément indisponible : rien n'a été prélevé. "
         "Réessayez dans quelques minutes."
+    )
+
+
+class RefundRefused(PaymentError):
+    default_message = (
+        "Mollie a refusé ce remboursement (montant supérieur à ce qui reste remboursable "
+        "chez Mollie, ou paiement qui n'y est plus remboursable) : rien n'a été remboursé. "
+        "Rechargez la page pour voir ce qui reste à rembourser."
+    )
+
+
+class RefundUnavailable(PaymentError):
+    default_message = (
+        "Mollie est injoignable : aucun remboursement n'est enregistré. Renvoyez ce "
+        "formulaire dans quelques minutes : la famille ne sera remboursée qu'une fois."
+    )
+
+
+class RefundNotConfirmed(PaymentError):
+    default_message = (
+        "Mollie a accepté le remboursement mais ne répond plus : il sera enregistré ici "
+        "dès que Mollie le confirmera. Ne le refaites pas."
     )
 
 
@@ -434,12 +470,19 @@ def refresh_payment(payment: Payment, now: datetime) -> Payment:
 
 def apply_state(payment_id: int, state: MollieState, now: datetime) -> Payment:
     """Apply Mollie's state to our payment, idempotently, in one committed transaction."""
+    payment = _apply(payment_id, state, now)
+    db.session.commit()
+    return payment
+
+
+def _apply(payment_id: int, state: MollieState, now: datetime, reason: str = "") -> Payment:
+    """Mollie's state applied to our payment, locked, left for the caller to commit;
+    `reason`: why staff refunded, for the family's alert."""
     payment = _lock_payment(payment_id)
     if payment.status == PaymentStatus.OPEN:
         _settle(payment, state, now)
     if payment.status == PaymentStatus.PAID:
-        _take_back_returns(payment, state, now)
-    db.session.commit()
+        _take_back_returns(payment, state, now, reason)
     return payment
 
 
@@ -515,7 +558,7 @@ def _report_mismatch(payment: Payment, state: MollieState, now: datetime) -> Non
     )
 
 
-def _take_back_returns(payment: Payment, state: MollieState, now: datetime) -> None:
+def _take_back_returns(payment: Payment, state: MollieState, now: datetime, reason: str) -> None:
     """Refunds and chargebacks grown since last recorded: taken back once, people told."""
     refunded = max(state.refunded_cents - payment.refunded_cents, 0)
     charged_back = max(state.charged_back_cents - payment.charged_back_cents, 0)
@@ -528,7 +571,8 @@ def _take_back_returns(payment: Payment, state: MollieState, now: datetime) -> N
     if excess > 0:
         ledger.take_back(payment, excess)
     if refunded:
-        _tell_family(payment, f"Un remboursement de {money(refunded)}", now)
+        why = f" Motif : {reason}" if reason else ""
+        _tell_family(payment, f"Un remboursement de {money(refunded)}", now, why)
     if charged_back:
         _tell_family(payment, f"Un rejet bancaire (rétrofacturation) de {money(charged_back)}", now)
         _notice(
@@ -540,12 +584,12 @@ def _take_back_returns(payment: Payment, state: MollieState, now: datetime) -> N
         )
 
 
-def _tell_family(payment: Payment, what: str, now: datetime) -> None:
+def _tell_family(payment: Payment, what: str, now: datetime, why: str = "") -> None:
     notifications.notify(
         payment.family,
         AlertKind.PAYMENT,
         f"{what} sur votre paiement en ligne de {money(payment.amount_cents)} a été "
-        "enregistré ; vos factures et votre solde en tiennent compte.",
+        f"enregistré ; vos factures et votre solde en tiennent compte.{why}",
         link="/finances",
         now=now,
     )
@@ -561,6 +605,46 @@ def _notice(payment: Payment, kind: str, message: str, now: datetime) -> None:
             created_at=now,
         )
     )
+
+
+# --- Refunding from the back office ---------------------------------------------------
+
+
+def refund_at_mollie(
+    payment: Payment, cents: int, reason: str, idempotency_key: str, now: datetime
+) -> tuple[Payment, str]:
+    """Have Mollie refund `cents` of our paid online payment, then apply what Mollie says
+    of it (see the rules): the payment, locked and left for the caller to commit with its
+    journal entry, and Mollie's refund id (the same again for the same key). The caller
+    has checked the amount and the reason and holds no lock (none is held while Mollie is
+    asked). RefundRefused, RefundUnavailable or RefundNotConfirmed otherwise."""
+    payment_id, mollie_id = payment.id, payment.mollie_id
+    refund_id = _create_refund(mollie_id, cents, reason, idempotency_key)
+    try:
+        state = _fetch(mollie_id)
+    except _Unreachable:
+        raise RefundNotConfirmed() from None
+    if state is None:
+        raise RefundNotConfirmed()
+    return _apply(payment_id, state, now, reason), refund_id
+
+
+def _create_refund(mollie_id: str, cents: int, reason: str, idempotency_key: str) -> str:
+    """Mollie's refund id (the same one again for the same key and request)."""
+    request = {
+        "amount": {"currency": CURRENCY, "value": mollie_value(cents)},
+        "description": f"Remboursement : {reason}"[:MAX_DESCRIPTION],
+    }
+    try:
+        at_mollie = _client().payments.get(mollie_id)
+        refund = at_mollie.refunds.create(request, idempotency_key=idempotency_key)
+    except (UnprocessableEntityError, ConflictError, BadRequestError, NotFoundError) as error:
+        log.warning("Mollie refused a refund of %s (%s)", mollie_id, error)
+        raise RefundRefused() from error
+    except MollieError as error:
+        log.warning("Mollie: %s not refunded (%s)", mollie_id, type(error).__name__)
+        raise RefundUnavailable() from error
+    return str(refund.id)
 
 
 # --- Reconciliation --------------------------------------------------------------------

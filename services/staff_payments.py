@@ -10,10 +10,12 @@ Rules:
   order chosen: issued invoices of that family, each still owing. Its amount is at most
   what they owe together: money that would find no invoice is refused, never kept as a
   credit (the balance is never negative).
-- A refund gives back part or all of what is left of a counter payment (its amount less
+- A refund gives back part or all of what is left of a paid payment (its amount less
   what was refunded and charged back), for a reason written down; the invoices it paid
-  owe again, the last one first. An online payment is refunded at Mollie, whose webhook
-  records it: never here.
+  owe again, the last one first. An online payment is refunded by Mollie first
+  (services.payments, with the form's key: a double submission refunds once); what
+  Mollie then reports is recorded, once even when its webhook brings it too. Mollie
+  refusing or unreachable: a French message, nothing recorded.
 - The family is told of a payment and of a refund (an alert, its email, a link to
   FINANCES); each is journaled with the agent, the address and what it allocated or
   refunded. One transaction each; a refusal (a StaffPaymentError, in French) writes
@@ -34,6 +36,8 @@ Rules:
 from __future__ import annotations
 
 import functools
+import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,6 +49,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from extensions import db
 from models import (
     AlertKind,
+    AuditEvent,
     Family,
     Invoice,
     InvoiceKind,
@@ -55,6 +60,7 @@ from models import (
     StaffUser,
 )
 from services import audit, ledger, notifications
+from services import payments as online
 from services.calendar import paris_today
 from services.formatting import PARIS, date_fr, money
 from vocabulary import PAYMENT_METHOD_PHRASES, enum_label
@@ -67,6 +73,8 @@ COUNTER_METHODS = (
 )
 REFERENCE_MAX = 120
 REASON_MAX = 300
+# The refund form's key (refund_key): Mollie refunds once per key.
+REFUND_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 FINANCES_LINK = "/finances"
 # The journal's actions (admin_views/system.py gives their French labels).
 RECORDED, REFUNDED, REMINDED = "payment-recorded", "refund", "reminder"
@@ -242,7 +250,14 @@ def refundable_cents(payment: Payment) -> int:
     return payment.amount_cents - payment.refunded_cents - payment.charged_back_cents
 
 
-@_committed
+def refund_key(sent: str | None = None) -> str:
+    """The refund form's key: the one it sent (shown again after a refusal, so that sending
+    it once more cannot refund twice), else a new one. Mollie refunds once per key."""
+    if isinstance(sent, str) and REFUND_KEY.fullmatch(sent):
+        return sent
+    return secrets.token_urlsafe(24)
+
+
 def refund_payment(
     payment: Payment,
     amount_cents: int,
@@ -250,14 +265,20 @@ def refund_payment(
     staff: StaffUser,
     now: datetime,
     ip: str | None = None,
+    refund_key: str = "",
 ) -> Payment:
-    """Give back `amount_cents` of a paid counter payment, for `reason` (see the rules)."""
-    # Locked and read again: two agents refunding the same payment refund it once
-    # (FOR UPDATE on PostgreSQL; SQLite ignores it, so its write lock is taken first).
-    ledger.serialize_writes()
-    db.session.refresh(payment, with_for_update=True)
-    reason = _checked_reason(reason)
-    _check_refund(payment, amount_cents)
+    """Give back `amount_cents` of a paid payment, for `reason` (see the rules); an online
+    payment through Mollie, with `refund_key` (refund_key)."""
+    if payment.method == PaymentMethod.ONLINE:
+        return _refund_online(payment, amount_cents, reason, staff, now, ip, refund_key)
+    return _refund_at_counter(payment, amount_cents, reason, staff, now, ip)
+
+
+@_committed
+def _refund_at_counter(
+    payment: Payment, amount_cents: int, reason: str, staff: StaffUser, now: datetime, ip
+) -> Payment:
+    reason = _checked_refund(payment, amount_cents, reason)
     before = payment.refunded_cents
     payment.refunded_cents += amount_cents
     allocated = sum(allocation.amount_cents for allocation in payment.allocations)
@@ -276,6 +297,67 @@ def refund_payment(
     return payment
 
 
+def _checked_refund(payment: Payment, amount_cents: int, reason: str) -> str:
+    """The reason, tidied, once the payment is locked and read again and the refund
+    allowed: two agents refunding the same payment refund it once (FOR UPDATE on
+    PostgreSQL; SQLite ignores it, so its write lock is taken first)."""
+    ledger.serialize_writes()
+    db.session.refresh(payment, with_for_update=True)
+    reason = _checked_reason(reason)
+    _check_refund(payment, amount_cents)
+    return reason
+
+
+@_committed
+def _refund_online(
+    payment: Payment,
+    amount_cents: int,
+    reason: str,
+    staff: StaffUser,
+    now: datetime,
+    ip,
+    refund_key: str,
+) -> Payment:
+    """Checked here, refunded by Mollie with no lock held (one is released before the call,
+    as when a payment starts), then recorded from what Mollie reports, with its journal
+    entry, in one transaction. The same form sent again gets Mollie's first refund back:
+    journaled once."""
+    if not isinstance(refund_key, str) or not REFUND_KEY.fullmatch(refund_key):
+        raise StaffPaymentError("Ce formulaire a expiré : rechargez la page, puis recommencez.")
+    reason = _checked_refund(payment, amount_cents, reason)
+    before = payment.refunded_cents
+    db.session.rollback()
+    try:
+        payment, refund_id = online.refund_at_mollie(
+            payment, amount_cents, reason, f"pf-refund-{payment.id}-{refund_key}", now
+        )
+    except online.PaymentError as error:
+        raise StaffPaymentError(error.message) from error
+    if not _journaled_refund(payment, refund_id):
+        changes = {
+            "refunded_cents": [before, payment.refunded_cents],
+            "reason": [None, reason],
+            "mollie_refund": [None, refund_id],
+        }
+        audit.record(staff, REFUNDED, payment, changes, ip)
+    return payment
+
+
+def _journaled_refund(payment: Payment, refund_id: str) -> bool:
+    """Whether Mollie's refund is in the journal already (a form sent twice)."""
+    return (
+        db.session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.action == REFUNDED,
+                AuditEvent.entity == "Payment",
+                AuditEvent.entity_id == str(payment.id),
+                AuditEvent.changes.contains(f'"{refund_id}"', autoescape=True),
+            )
+        )
+        is not None
+    )
+
+
 def _checked_reason(reason: str | None) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
@@ -286,11 +368,6 @@ def _checked_reason(reason: str | None) -> str:
 
 
 def _check_refund(payment: Payment, amount_cents: int) -> None:
-    if payment.method == PaymentMethod.ONLINE:
-        raise StaffPaymentError(
-            "Un paiement en ligne se rembourse depuis Mollie : le remboursement sera "
-            "enregistré ici quand Mollie le confirmera."
-        )
     if payment.status != PaymentStatus.PAID:
         raise StaffPaymentError("Seul un règlement encaissé peut être remboursé.")
     _check_amount(amount_cents)

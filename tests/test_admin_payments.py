@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 
 import pytest
@@ -24,9 +25,12 @@ from models import (
     PaymentMethod,
     PaymentStatus,
 )
+from mollie_simulator import MollieSimulator
 from services import ledger
+from services import payments as online_payments
 from services import staff_payments as counter
 from tests.conftest import csrf_token
+from tests.payments_world import fresh, post_to, simulated_mollie
 from tests.test_admin_bad_input import SQL_WORDS
 
 NOW = datetime(2026, 11, 26, 9, 0)  # Thursday 26 November 2026, 10:00 in Paris
@@ -246,23 +250,98 @@ def test_a_bad_refund_is_refused_in_french(agent, cheque, fields, message):
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "refund")) == 0
 
 
-def test_an_online_payment_shows_no_refund_form(agent, family):
-    online = Payment(
+@pytest.fixture
+def mollie(app):
+    with simulated_mollie(app, MollieSimulator(post=post_to(app))) as running:
+        yield running
+
+
+@pytest.fixture
+def paid_online(family, owing, mollie):
+    """70,00 € paid online for the family's two invoices."""
+    payment = online_payments.start_online_payment(family, [i.id for i in owing[:2]], NOW)
+    mollie.choose(payment.mollie_id, "paid")
+    return fresh(payment)
+
+
+def online_refund_form(client, payment, **fields) -> dict:
+    page = client.get(f"/admin/guichet/rembourser?payment={payment.id}").get_data(as_text=True)
+    [key] = re.findall(r'name="refund_key" value="([^"]+)"', page)
+    return {**refund_form(client, payment), "refund_key": key, **fields}
+
+
+def test_an_online_payment_is_refunded_through_mollie_from_the_back_office(
+    agent, family, owing, paid_online, mollie
+):
+    page = text(agent.get(f"/admin/guichet/rembourser?payment={paid_online.id}"))
+    assert 'id="refund-form"' in page and "Au plus 70,00" in page and "Mollie" in page
+    form = online_refund_form(agent, paid_online)
+
+    response = agent.post("/admin/guichet/rembourser", data=form)
+    again = agent.post("/admin/guichet/rembourser", data=form)  # a double click
+
+    assert (response.status_code, again.status_code) == (302, 302)
+    assert [r.cents for r in mollie.payment(paid_online.mollie_id).refunds] == [2000]
+    assert fresh(paid_online).refunded_cents == 2000
+    assert ledger.due_cents(owing[:2]) == {owing[0].id: 0, owing[1].id: 2000}
+    assert ledger.balance_cents(family.id) == 2000
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "refund")) == 1
+    assert "Remboursement de 20,00" in text(agent.get(response.headers["Location"]))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"amount": "70,01"}, "Au plus 70,00"),
+        ({"amount": "abc"}, "Montant"),
+        ({"amount": "1e30"}, "Montant trop élevé"),
+        ({"reason": ""}, "motif"),
+        ({"refund_key": ""}, "formulaire a expiré"),
+        ({"refund_key": "x" * 5000}, "formulaire a expiré"),
+    ],
+)
+def test_a_bad_online_refund_is_refused_in_french(agent, paid_online, mollie, fields, message):
+    form = online_refund_form(agent, paid_online, **fields)
+
+    response = agent.post("/admin/guichet/rembourser", data=form)
+
+    assert response.status_code == 200
+    assert message in text(response)
+    assert mollie.payment(paid_online.mollie_id).refunds == []
+    assert fresh(paid_online).refunded_cents == 0
+
+
+def test_mollie_down_is_a_french_message_and_the_form_refunds_once_later(
+    agent, paid_online, mollie
+):
+    form = online_refund_form(agent, paid_online)
+    mollie.set_api_down(True)
+
+    down = agent.post("/admin/guichet/rembourser", data=form)
+
+    assert down.status_code == 200 and "Mollie est injoignable" in text(down)
+    assert fresh(paid_online).refunded_cents == 0
+    [kept] = re.findall(r'name="refund_key" value="([^"]+)"', text(down))
+    assert kept == form["refund_key"]  # sent again, it cannot refund twice
+    mollie.set_api_down(False)
+    assert agent.post("/admin/guichet/rembourser", data=form).status_code == 302
+    assert agent.post("/admin/guichet/rembourser", data=form).status_code == 302
+    assert [r.cents for r in mollie.payment(paid_online.mollie_id).refunds] == [2000]
+    assert fresh(paid_online).refunded_cents == 2000
+
+
+def test_an_open_online_payment_shows_no_refund_form(agent, family):
+    open_one = Payment(
         family=family,
         method=PaymentMethod.ONLINE,
-        status=PaymentStatus.PAID,
+        status=PaymentStatus.OPEN,
         amount_cents=4000,
         mollie_id="tr_WDqYK6vllg",
     )
-    db.session.add(online)
+    db.session.add(open_one)
     db.session.commit()
-    page = text(agent.get(f"/admin/guichet/rembourser?payment={online.id}"))
-    assert "se rembourse depuis le tableau de bord Mollie" in page
-    assert 'id="refund-form"' not in page
-    body = text(agent.post("/admin/guichet/rembourser", data=refund_form(agent, online)))
-    assert "se rembourse depuis Mollie" in body
-    db.session.expire_all()
-    assert online.refunded_cents == 0
+    page = text(agent.get(f"/admin/guichet/rembourser?payment={open_one.id}"))
+    assert "Seul un règlement encaissé" in page and 'id="refund-form"' not in page
 
 
 @pytest.mark.parametrize("payment_id", ["", "abc", "9" * 20])
@@ -330,7 +409,7 @@ def download(client, path: str) -> list[list[str]]:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    return list(csv.reader(io.StringIO(text(response))))
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
 
 
 def test_the_exports_download_with_their_headers(agent, family, owing, cheque):

@@ -409,6 +409,33 @@ def test_a_refund_beyond_what_remains_or_of_an_unpaid_payment_is_refused(mollie,
     assert len(mollie.payments.get(payment.id).refunds.list()) == 0
 
 
+def test_a_refund_calls_no_webhook_until_it_reaches_the_customer(mollie, simulator, receiver):
+    payment = paid_payment(mollie, simulator, receiver.url)
+    refund = payment.refunds.create({"amount": {"currency": "EUR", "value": "2.30"}})
+    assert receiver.bodies == [f"id={payment.id}"]  # the checkout's call only
+
+    [settled] = simulator.settle_refunds(payment.id)
+
+    assert settled.id == refund.id
+    assert payment.refunds.get(refund.id).status == "refunded"
+    assert receiver.bodies == [f"id={payment.id}"] * 2
+    assert simulator.settle_refunds(payment.id) == []  # nothing left pending: no call
+    assert len(receiver.bodies) == 2
+
+
+def test_a_refund_sent_twice_with_one_idempotency_key_refunds_once(mollie, simulator):
+    payment = paid_payment(mollie, simulator, "http://127.0.0.1:9/none")
+    data = {"amount": {"currency": "EUR", "value": "2.30"}, "description": "Trop perçu"}
+
+    first = payment.refunds.create(data, idempotency_key="refund-form-1")
+    again = payment.refunds.create(data, idempotency_key="refund-form-1")
+
+    assert again.id == first.id
+    assert mollie.payments.get(payment.id).amount_refunded["value"] == "2.30"
+    with pytest.raises(UnprocessableEntityError):
+        payment.refunds.create({**data, "description": "Autre"}, idempotency_key="refund-form-1")
+
+
 def test_a_chargeback_keeps_paid_and_shows_what_the_bank_took(mollie, simulator, receiver):
     payment = paid_payment(mollie, simulator, receiver.url)
     chargeback = simulator.add_chargeback(payment.id, 500)
@@ -495,6 +522,10 @@ def test_the_http_controls_drive_the_same_simulator(mollie, running, receiver):
     status, answer = post_json(f"{controls}/payments/{payment.id}/webhook", {"times": 3})
     assert [call["status_code"] for call in answer["calls"]] == [200] * 3
     assert len(receiver.bodies) == 1 + 1 + 3
+    payment.refunds.create({"amount": {"currency": "EUR", "value": "1.00"}})
+    status, settled = post_json(f"{controls}/payments/{payment.id}/refunds/settle", {})
+    assert status == 200 and settled["_embedded"]["refunds"][0]["status"] == "refunded"
+    assert len(receiver.bodies) == 1 + 1 + 3 + 1
     post_json(f"{controls}/payments/{payment.id}/status", {"status": "failed"})
     assert mollie.payments.get(payment.id).status == "failed"
     status, modes = post_json(f"{controls}/mode", {"apiDown": True, "webhooksSent": False})

@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime
 
 import pytest
+from mollie.api.client import Client
 from sqlalchemy import func, select
 
 from extensions import db
@@ -23,10 +24,12 @@ from models import (
     PaymentMethod,
     PaymentStatus,
 )
-from services import ledger
+from mollie_simulator import MollieSimulator
+from services import ledger, payments
 from services import staff_payments as counter
 from services.formatting import money
 from services.staff_payments import StaffPaymentError
+from tests.payments_world import fresh, payment_alerts, post_to, simulated_mollie
 
 NOW = datetime(2026, 11, 26, 9, 0)  # Thursday 26 November 2026, 10:00 in Paris
 TODAY = date(2026, 11, 26)
@@ -272,21 +275,213 @@ def test_a_refused_refund_writes_nothing(family, staff, invoices, cents, reason,
     assert count(AuditEvent) == events
 
 
-def test_an_online_payment_is_refunded_at_mollie_not_here(family, staff, invoices):
-    online = Payment(
-        family=family,
-        method=PaymentMethod.ONLINE,
-        status=PaymentStatus.PAID,
-        amount_cents=4000,
-        mollie_id="tr_WDqYK6vllg",
-    )
-    db.session.add(online)
-    db.session.commit()
+# --- Refunding an online payment through Mollie (the simulator, the real client) -----------
 
-    with pytest.raises(StaffPaymentError, match="se rembourse depuis Mollie"):
-        counter.refund_payment(online, 1000, "Demande de la famille", staff, NOW)
-    db.session.expire_all()
-    assert online.refunded_cents == 0
+KEY = "k" * 32  # the refund form's key
+
+
+@pytest.fixture
+def mollie(app):
+    with simulated_mollie(app, MollieSimulator(post=post_to(app))) as running:
+        yield running
+
+
+@pytest.fixture
+def paid_online(family, invoices, mollie) -> Payment:
+    """70,00 € paid online for September (40,00 €) then October (30,00 €)."""
+    payment = payments.start_online_payment(family, [i.id for i in invoices], NOW)
+    mollie.choose(payment.mollie_id, "paid")  # the webhook records it
+    payment = fresh(payment)
+    assert payment.status == PaymentStatus.PAID
+    return payment
+
+
+def refund_online(payment, staff, cents, key=KEY, reason="Trop perçu"):
+    return counter.refund_payment(payment, cents, reason, staff, NOW, "203.0.113.9", key)
+
+
+def refunds_at_mollie(mollie, payment) -> list[int]:
+    return [refund.cents for refund in mollie.payment(payment.mollie_id).refunds]
+
+
+def journaled_refunds() -> list[dict]:
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "refund").order_by(AuditEvent.id)
+    )
+    return [json.loads(event.changes) for event in events]
+
+
+def test_staff_refund_an_online_payment_in_full_through_mollie(
+    family, staff, invoices, paid_online, mollie
+):
+    refund_online(paid_online, staff, 7000, reason="Inscription  annulée")
+
+    [refund] = mollie.payment(paid_online.mollie_id).refunds
+    assert (refund.cents, refund.description) == (7000, "Remboursement : Inscription annulée")
+    payment = fresh(paid_online)
+    assert (payment.status, payment.refunded_cents, payment.allocations) == (
+        PaymentStatus.PAID,
+        7000,
+        [],
+    )
+    assert ledger.balance_cents(family.id) == 7000
+    assert {invoice.status for invoice in invoices} == {InvoiceStatus.ISSUED}
+    alert = payment_alerts(family)[-1]
+    assert f"Un remboursement de {money(7000)}" in alert
+    assert alert.endswith("Motif : Inscription annulée")
+    assert journaled_refunds() == [
+        {
+            "refunded_cents": [0, 7000],
+            "reason": [None, "Inscription annulée"],
+            "mollie_refund": [None, refund.id],
+        }
+    ]
+
+
+def test_a_partial_online_refund_makes_the_last_invoice_owe_again(
+    family, staff, invoices, paid_online, mollie
+):
+    september, october = invoices
+
+    refund_online(paid_online, staff, 1250)
+
+    assert refunds_at_mollie(mollie, paid_online) == [1250]
+    assert mollie.payment(paid_online.mollie_id).remaining_cents == 5750
+    assert fresh(paid_online).refunded_cents == 1250
+    assert ledger.due_cents(invoices) == {september.id: 0, october.id: 1250}
+    assert (september.status, october.status) == (InvoiceStatus.PAID, InvoiceStatus.ISSUED)
+    assert ledger.balance_cents(family.id) == 1250
+    assert len(payment_alerts(family)) == 2  # paid, then refunded
+
+
+def test_the_refund_webhook_after_a_staff_refund_counts_nothing_twice(
+    family, staff, invoices, paid_online, mollie
+):
+    refund_online(paid_online, staff, 3000)
+
+    assert mollie.settle_refunds(paid_online.mollie_id)  # Mollie calls the webhook
+    mollie.send_webhook(paid_online.mollie_id)
+    mollie.send_webhook(paid_online.mollie_id)
+
+    assert [call.status_code for call in mollie.webhook_calls][-3:] == [200, 200, 200]
+    assert fresh(paid_online).refunded_cents == 3000
+    assert ledger.balance_cents(family.id) == 3000
+    assert len(payment_alerts(family)) == 2
+    assert len(journaled_refunds()) == 1
+
+
+def test_a_refund_webhook_arriving_before_mollie_answers_counts_nothing_twice(
+    family, staff, paid_online, mollie, monkeypatch
+):
+    create_refund = payments._create_refund
+
+    def refund_then_call_the_webhook(*arguments):
+        made = create_refund(*arguments)
+        mollie.send_webhook(paid_online.mollie_id)  # before staff's request reads Mollie
+        return made
+
+    monkeypatch.setattr(payments, "_create_refund", refund_then_call_the_webhook)
+
+    refund_online(paid_online, staff, 3000)
+
+    assert mollie.webhook_calls[-1].status_code == 200
+    assert fresh(paid_online).refunded_cents == 3000
+    assert ledger.balance_cents(family.id) == 3000
+    assert len(payment_alerts(family)) == 2
+    [journaled] = journaled_refunds()
+    assert journaled["refunded_cents"] == [0, 3000]
+
+
+def test_the_same_refund_form_sent_twice_refunds_once(family, staff, paid_online, mollie):
+    refund_online(paid_online, staff, 3000)
+    refund_online(paid_online, staff, 3000)  # a double click: the same key
+
+    assert refunds_at_mollie(mollie, paid_online) == [3000]
+    assert fresh(paid_online).refunded_cents == 3000
+    assert ledger.balance_cents(family.id) == 3000
+    assert len(journaled_refunds()) == 1
+
+    refund_online(paid_online, staff, 3000, key="n" * 32)  # a new form: a second refund
+    assert refunds_at_mollie(mollie, paid_online) == [3000, 3000]
+    assert ledger.balance_cents(family.id) == 6000
+    assert len(journaled_refunds()) == 2
+
+
+@pytest.mark.parametrize(
+    "cents, key, reason, message",
+    [
+        (7001, KEY, "Trop perçu", f"Au plus {money(7000)}"),
+        (0, KEY, "Trop perçu", "supérieur à 0,00"),
+        (100, KEY, " ", "motif"),
+        (100, "", "Trop perçu", "formulaire a expiré"),
+        (100, "../../v2/payments", "Trop perçu", "formulaire a expiré"),
+    ],
+)
+def test_a_refused_online_refund_asks_mollie_nothing(
+    family, staff, paid_online, mollie, cents, key, reason, message
+):
+    with pytest.raises(StaffPaymentError, match=message):
+        refund_online(paid_online, staff, cents, key, reason)
+
+    assert refunds_at_mollie(mollie, paid_online) == []
+    assert fresh(paid_online).refunded_cents == 0
+    assert ledger.balance_cents(family.id) == 0
+    assert journaled_refunds() == []
+
+
+def test_mollie_down_refunds_nothing_and_says_so(family, staff, paid_online, mollie):
+    mollie.set_api_down(True)
+
+    with pytest.raises(StaffPaymentError, match="Mollie est injoignable"):
+        refund_online(paid_online, staff, 3000)
+
+    mollie.set_api_down(False)
+    assert refunds_at_mollie(mollie, paid_online) == []
+    assert fresh(paid_online).refunded_cents == 0
+    assert ledger.balance_cents(family.id) == 0
+    assert (len(payment_alerts(family)), journaled_refunds()) == (1, [])
+
+    refund_online(paid_online, staff, 3000)  # the same form sent again, Mollie back
+    assert refunds_at_mollie(mollie, paid_online) == [3000]
+    assert ledger.balance_cents(family.id) == 3000
+
+
+def test_mollie_refusing_the_refund_is_a_french_message(app, staff, paid_online, mollie):
+    # 60,00 € refunded in Mollie's dashboard, whose webhook has not come yet.
+    at_mollie = Client(api_endpoint=app.config["MOLLIE_API_ENDPOINT"])
+    at_mollie.set_api_key("test_simulator")
+    at_mollie.payments.get(paid_online.mollie_id).refunds.create(
+        {"amount": {"currency": "EUR", "value": "60.00"}}
+    )
+
+    with pytest.raises(StaffPaymentError, match="Mollie a refusé ce remboursement"):
+        refund_online(paid_online, staff, 3000)  # 10,00 € remain at Mollie
+
+    assert refunds_at_mollie(mollie, paid_online) == [6000]
+    assert fresh(paid_online).refunded_cents == 0
+    assert journaled_refunds() == []
+
+
+def test_a_refund_mollie_made_but_could_not_confirm_comes_with_its_webhook(
+    family, staff, paid_online, mollie, monkeypatch
+):
+    refund = mollie.refund
+
+    def refund_then_fall_down(*arguments):
+        made = refund(*arguments)
+        mollie.set_api_down(True)
+        return made
+
+    monkeypatch.setattr(mollie, "refund", refund_then_fall_down)
+
+    with pytest.raises(StaffPaymentError, match="Ne le refaites pas"):
+        refund_online(paid_online, staff, 3000)
+    assert fresh(paid_online).refunded_cents == 0
+
+    mollie.set_api_down(False)
+    mollie.settle_refunds(paid_online.mollie_id)  # the webhook brings it
+    assert fresh(paid_online).refunded_cents == 3000
+    assert ledger.balance_cents(family.id) == 3000
 
 
 def test_an_unpaid_online_payment_cannot_be_refunded(family, staff):
