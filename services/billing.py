@@ -77,7 +77,7 @@ from models import (
 )
 from services import audit, ledger, notifications
 from services.calendar import Calendar, month_bounds, paris_today
-from services.finance_documents import billed_identity
+from services.finance_documents import BILLED_CHILD_SEPARATOR, billed_identity
 from services.formatting import date_fr, money, plural
 from services.tariffs import PriceList, quotient_on
 from vocabulary import PRICE_KINDS
@@ -427,7 +427,7 @@ class _BillBuilder:
         what = self.data.what(row)
         if kind is not PriceKind.UNIT:
             what = f"{what}, {PRICE_KINDS[kind]}"
-        return f"{what} — {row.child_name}"
+        return f"{what}{BILLED_CHILD_SEPARATOR}{row.child_name}"
 
     def _order(self, key: tuple) -> tuple:
         child_id, activity_id, option_id, kind, price = key

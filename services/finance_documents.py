@@ -62,6 +62,8 @@ from services.pdf import (
 )
 
 WHOLE_FAMILY = "Toute la famille"
+# A child's line reads « <what> — <child's name> » (services.billing writes it).
+BILLED_CHILD_SEPARATOR = " — "
 
 
 class FinanceDocumentError(ValueError):
@@ -242,7 +244,7 @@ def _lines_by_child(invoice: Invoice, sign: int = 1) -> tuple[ChildLines, ...]:
     options = _option_labels({line.option_id for line in lines if line.option_id})
     groups: dict[str, list[BilledLine]] = defaultdict(list)
     for line in sorted(lines, key=_child_order):
-        name = str(line.child) if line.child else WHOLE_FAMILY
+        name = _billed_child_name(line) if line.child else WHOLE_FAMILY
         groups[name].append(_billed(line, options.get(line.option_id, ""), sign))
     return tuple(ChildLines(name, tuple(billed)) for name, billed in groups.items())
 
@@ -260,10 +262,17 @@ def _option_labels(option_ids: set[int]) -> dict[int, str]:
     return dict(db.session.execute(found).all())
 
 
+def _billed_child_name(line: InvoiceLine) -> str:
+    """The child's name as billed, which ends the line's label (« Cantine — Léa Martin »):
+    an issued invoice keeps it after the child is renamed or its family anonymised."""
+    _, separator, name = line.label.rpartition(BILLED_CHILD_SEPARATOR)
+    return name if separator else str(line.child)
+
+
 def _billed(line: InvoiceLine, option: str, sign: int) -> BilledLine:
     label = line.label
     if line.child:
-        label = label.removesuffix(f" — {line.child}")
+        label = label.removesuffix(f"{BILLED_CHILD_SEPARATOR}{_billed_child_name(line)}")
     if option:
         label = label.replace(f" ({option})", "", 1)
     return BilledLine(label, option, line.quantity, line.unit_price_cents, sign * line.amount_cents)
