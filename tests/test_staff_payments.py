@@ -4,6 +4,8 @@ exports (services.staff_payments)."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
@@ -23,6 +25,7 @@ from models import (
     PaymentAllocation,
     PaymentMethod,
     PaymentStatus,
+    StaffUser,
 )
 from mollie_simulator import MollieSimulator
 from services import ledger, payments
@@ -405,6 +408,43 @@ def test_the_same_refund_form_sent_twice_refunds_once(family, staff, paid_online
     assert refunds_at_mollie(mollie, paid_online) == [3000, 3000]
     assert ledger.balance_cents(family.id) == 6000
     assert len(journaled_refunds()) == 2
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    "keys, refunded",
+    [(("k" * 32, "k" * 32), [5000]), (("a" * 32, "b" * 32), [5000])],
+    ids=["a double click", "two agents at once"],
+)
+def test_two_refunds_of_one_online_payment_at_once_refund_once(
+    app, race_app, family, staff, paid_online, mollie, keys, refunded
+):
+    race_app.config["MOLLIE_API_ENDPOINT"] = app.config["MOLLIE_API_ENDPOINT"]
+    payment_id, staff_id = paid_online.id, staff.id
+    start = threading.Barrier(2)
+
+    def submit(key: str) -> str:
+        with race_app.app_context():
+            payment, agent = (
+                db.session.get(Payment, payment_id),
+                db.session.get(StaffUser, staff_id),
+            )
+            db.session.rollback()
+            start.wait(timeout=30)
+            try:
+                counter.refund_payment(payment, 5000, "Trop perçu", agent, NOW, None, key)
+            except StaffPaymentError as error:
+                return error.message
+            return "refunded"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(submit, keys))
+
+    assert "refunded" in outcomes
+    assert refunds_at_mollie(mollie, paid_online) == refunded
+    assert fresh(paid_online).refunded_cents == 5000
+    assert ledger.balance_cents(family.id) == 5000
+    assert len(journaled_refunds()) == 1
 
 
 @pytest.mark.parametrize(
