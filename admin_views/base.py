@@ -75,6 +75,8 @@ RULED_COLUMNS = {
 }
 # A spreadsheet runs a cell starting with one of these as a formula (SECURITY.md check 15).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NEGATIVE_AMOUNT = re.compile(r"-\d+(?:,\d+)?")
+NEGATIVE_AMOUNT = re.compile(r"-\d+(?:,\d+)?")
 # Past every list's end (50 million rows), and a page number whose OFFSET a query can hold.
 LAST_PAGE = 1_000_000
 DATABASE_REFUSED = (
@@ -105,9 +107,10 @@ def admin_only() -> property:
 
 
 def csv_safe(value):
-    """A text cell that a spreadsheet would run as a formula, defused with a leading quote."""
+    """A text cell that a spreadsheet would run as a formula, defused with a leading quote.
+    A negative amount (« -5,00 ») is no formula: it stays a number the treasurer can add."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+        return value if NEGATIVE_AMOUNT.fullmatch(value) else "'" + value
     return value
 
 

@@ -50,7 +50,8 @@ def snapshot_of(obj: Any) -> dict[str, list]:
 
 
 def record(actor: StaffUser, action: str, obj: Any, changes: dict, ip: str | None) -> AuditEvent:
-    """Add one event to the current transaction (flushing first if `obj` has no id yet)."""
+    """Add one event to the current transaction (flushing first if `obj` has no id yet).
+    Secrets are dropped and health values masked here too, whoever built `changes`."""
     if inspect(obj).identity is None:
         db.session.flush()
     event = AuditEvent(
@@ -59,7 +60,7 @@ def record(actor: StaffUser, action: str, obj: Any, changes: dict, ip: str | Non
         action=action,
         entity=type(obj).__name__,
         entity_id=",".join(str(part) for part in inspect(obj).identity),
-        changes=json.dumps(changes, ensure_ascii=False, default=_plain),
+        changes=json.dumps(_cleaned(changes), ensure_ascii=False, default=_plain),
         ip=ip or "",
     )
     db.session.add(event)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
+from admin_views.base import csv_safe
 from extensions import db
 from models import Attendance, AuditEvent, Booking, BookingStatus
 from services import attendance as svc
@@ -390,3 +391,14 @@ def test_the_csv_defuses_formulas(agent, world):
     _, table = exported(agent, world)
     row = table[1]
     assert row[1:5] == ['\'=HYPERLINK("http://evil.example")', "'+33", "'@CE1", "'-1 sans sel"]
+
+
+def test_a_negative_amount_stays_a_number_and_a_formula_does_not():
+    # « -5,00 » (a credit) adds up in the treasurer's spreadsheet; « -5,00+A1 » would run.
+    assert [csv_safe(cell) for cell in ("-5,00", "-12", "-5,00+A1", "-A1", "-")] == [
+        "-5,00",
+        "-12",
+        "'-5,00+A1",
+        "'-A1",
+        "'-",
+    ]

@@ -14,7 +14,7 @@ from wtforms import Form, StringField
 
 from extensions import db
 from models import Alert, AlertKind, AuditEvent, ChangeRequest, Guardian, RequestStatus
-from services import change_requests
+from services import audit, change_requests
 from services.change_requests import ChangeRequestError
 from tests import factories
 from tests.conftest import csrf_token
@@ -144,6 +144,21 @@ def test_accepting_applies_the_value_journals_and_alerts(family, guardian, staff
     (alert,) = db.session.scalars(select(Alert)).all()
     assert (alert.kind, alert.link) == (AlertKind.ACCOUNT, "/compte")
     assert "validée" in alert.message and "06 12 34 56 78" in alert.message
+
+
+def test_an_accepted_allergy_is_journaled_without_its_values(family, staff):
+    # Every agent reads the journal; a child's allergies are health data (SECURITY.md 32).
+    child = family.children[0]
+    child.allergies = "Kiwi"
+    db.session.commit()
+    (change,) = ask(family, "Child", child, {"allergies": "Arachide"})
+    change_requests.decide(change, "accept", staff, LATER, None)
+    db.session.expire_all()
+    assert db.session.get(type(child), child.id).allergies == "Arachide"
+    journal = db.session.scalars(select(AuditEvent.changes)).all()
+    applied = next(json.loads(changes) for changes in journal if "allergies" in changes)
+    assert applied == {"allergies": [audit.MASK, audit.MASK]}
+    assert not any("Kiwi" in changes or "Arachide" in changes for changes in journal)
 
 
 def test_a_value_changed_since_is_not_overwritten(family, guardian, staff):
