@@ -34,8 +34,9 @@ Refunding from the back office (services.staff_payments checks the amount and th
 - Mollie is asked to refund, with the form's idempotency key (a double submission refunds
   once), then asked for the payment again, whose totals are applied as above in the
   caller's transaction: a refund webhook arriving before or after changes nothing more.
-- Mollie refusing (422…) or unreachable: a French message, nothing recorded here; a
-  refund Mollie made but could not confirm is recorded by its next webhook.
+- Mollie refusing (422…) or unreachable: a French message, nothing refunded; after a
+  refusal Mollie's state is applied (a refund made in its dashboard is what made it
+  refuse). A refund Mollie made but could not confirm is recorded by its next webhook.
 
 The webhook answers "retry" (503) when Mollie cannot be reached, so Mollie calls again; a
 malformed id is answered without any call, an id unknown to us is ignored. Open payments
@@ -140,7 +141,8 @@ class RefundRefused(PaymentError):
     default_message = (
         "Mollie a refusé ce remboursement (montant supérieur à ce qui reste remboursable "
         "chez Mollie, ou paiement qui n'y est plus remboursable) : rien n'a été remboursé. "
-        "Rechargez la page pour voir ce qui reste à rembourser."
+        "Ce qui reste à rembourser est mis à jour d'après Mollie : vérifiez-le avant de "
+        "recommencer."
     )
 
 
@@ -617,9 +619,14 @@ def refund_at_mollie(
     of it (see the rules): the payment, locked and left for the caller to commit with its
     journal entry, and Mollie's refund id (the same again for the same key). The caller
     has checked the amount and the reason and holds no lock (none is held while Mollie is
-    asked). RefundRefused, RefundUnavailable or RefundNotConfirmed otherwise."""
+    asked). RefundRefused (Mollie's state then applied and committed), RefundUnavailable
+    or RefundNotConfirmed otherwise."""
     payment_id, mollie_id = payment.id, payment.mollie_id
-    refund_id = _create_refund(mollie_id, cents, reason, idempotency_key)
+    try:
+        refund_id = _create_refund(mollie_id, cents, reason, idempotency_key)
+    except RefundRefused:
+        _catch_up(payment_id, mollie_id, now)
+        raise
     try:
         state = _fetch(mollie_id)
     except _Unreachable:
@@ -627,6 +634,18 @@ def refund_at_mollie(
     if state is None:
         raise RefundNotConfirmed()
     return _apply(payment_id, state, now, reason), refund_id
+
+
+def _catch_up(payment_id: int, mollie_id: str, now: datetime) -> None:
+    """After a refusal, what Mollie says is applied (committed): a refund made in its
+    dashboard, whose webhook has not come, is what made it refuse; the form then shows
+    what is truly left to refund. Nothing when Mollie cannot be asked."""
+    try:
+        state = _fetch(mollie_id)
+    except _Unreachable:
+        return
+    if state is not None:
+        apply_state(payment_id, state, now)
 
 
 def _create_refund(mollie_id: str, cents: int, reason: str, idempotency_key: str) -> str:

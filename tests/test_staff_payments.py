@@ -486,7 +486,7 @@ def test_mollie_down_refunds_nothing_and_says_so(family, staff, paid_online, mol
     assert ledger.balance_cents(family.id) == 3000
 
 
-def test_mollie_refusing_the_refund_is_a_french_message(app, staff, paid_online, mollie):
+def test_mollie_refusing_the_refund_is_a_french_message(app, family, staff, paid_online, mollie):
     # 60,00 € refunded in Mollie's dashboard, whose webhook has not come yet.
     at_mollie = Client(api_endpoint=app.config["MOLLIE_API_ENDPOINT"])
     at_mollie.set_api_key("test_simulator")
@@ -498,8 +498,11 @@ def test_mollie_refusing_the_refund_is_a_french_message(app, staff, paid_online,
         refund_online(paid_online, staff, 3000)  # 10,00 € remain at Mollie
 
     assert refunds_at_mollie(mollie, paid_online) == [6000]
-    assert fresh(paid_online).refunded_cents == 0
     assert journaled_refunds() == []
+    # What made Mollie refuse is recorded: the form now offers the 10,00 € left.
+    payment = fresh(paid_online)
+    assert (payment.refunded_cents, counter.refundable_cents(payment)) == (6000, 1000)
+    assert ledger.balance_cents(family.id) == 6000
 
 
 def test_a_refund_mollie_made_but_could_not_confirm_comes_with_its_webhook(
