@@ -15,7 +15,8 @@ Rules:
   owe again, the last one first. An online payment is refunded by Mollie first
   (services.payments, with the form's key: a double submission refunds once); what
   Mollie then reports is recorded, once even when its webhook brings it too. Mollie
-  refusing or unreachable: a French message, nothing recorded.
+  refusing or unreachable: a French message, nothing refunded (after a refusal, what
+  Mollie reports of the payment is recorded: a refund made in its dashboard).
 - The family is told of a payment and of a refund (an alert, its email, a link to
   FINANCES); each is journaled with the agent, the address and what it allocated or
   refunded. One transaction each; a refusal (a StaffPaymentError, in French) writes
@@ -268,7 +269,7 @@ def refund_payment(
     refund_key: str = "",
 ) -> Payment:
     """Give back `amount_cents` of a paid payment, for `reason` (see the rules); an online
-    payment through Mollie, with `refund_key` (refund_key)."""
+    payment through Mollie, with the key its form sent (see refund_key())."""
     if payment.method == PaymentMethod.ONLINE:
         return _refund_online(payment, amount_cents, reason, staff, now, ip, refund_key)
     return _refund_at_counter(payment, amount_cents, reason, staff, now, ip)
