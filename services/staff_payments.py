@@ -625,7 +625,7 @@ def _invoice_row(invoice: Invoice, credited: int, paid: int, credits_number: str
     owing = invoice.total_cents - credited - paid
     return (
         invoice.number,
-        invoice.family.name,
+        invoice.billed_name,  # as issued: it stays after a move or an anonymisation
         date_fr(invoice.period_month, "MM/y"),
         date_fr(paris_today(invoice.issued_at), "dd/MM/y"),
         date_fr(invoice.due_on, "dd/MM/y"),

@@ -28,7 +28,7 @@ from models import (
     StaffUser,
 )
 from mollie_simulator import MollieSimulator
-from services import ledger, payments
+from services import finance_documents, ledger, payments
 from services import staff_payments as counter
 from services.formatting import money
 from services.staff_payments import StaffPaymentError
@@ -43,6 +43,7 @@ def make_invoice(family, month: int, cents: int, due_on=date(2026, 11, 30), **fi
         "number": f"2026-{month:06d}",
         "status": InvoiceStatus.ISSUED,
         "issued_at": datetime(2026, month + 1, 2, 7),
+        **finance_documents.billed_identity(family),  # as services.billing issues it
         **fields,
     }
     invoice = Invoice(
@@ -638,7 +639,9 @@ def test_a_paid_invoice_or_a_credit_note_is_not_reminded(family, staff, invoices
 # --- Exports --------------------------------------------------------------------------
 
 
-def test_the_invoice_export_holds_credited_paid_and_owing(family, staff, invoices):
+def test_the_invoice_export_holds_credited_paid_owing_and_whom_it_was_issued_to(
+    family, staff, invoices
+):
     september, october = invoices
     make_invoice(
         family,
@@ -650,13 +653,17 @@ def test_the_invoice_export_holds_credited_paid_and_owing(family, staff, invoice
     )
     record(family, staff, 4500, [september, october])
 
+    billed_name = f"Famille {family.name}"
+    family.name = "Nouveau-Nom"  # the family renamed after the invoices were issued
+    db.session.commit()
+
     header, *rows = counter.invoice_rows(date(2026, 10, 1), date(2026, 11, 30))
 
     assert header[0] == "Numéro" and header[-1] == "Reste dû"
     assert rows == [
         (
             "2026-000009",
-            family.name,
+            billed_name,
             "09/2026",
             "02/10/2026",
             "30/11/2026",
@@ -669,7 +676,7 @@ def test_the_invoice_export_holds_credited_paid_and_owing(family, staff, invoice
         ),
         (
             "2026-000010",
-            family.name,
+            billed_name,
             "10/2026",
             "02/11/2026",
             "30/11/2026",
@@ -682,7 +689,7 @@ def test_the_invoice_export_holds_credited_paid_and_owing(family, staff, invoice
         ),
         (
             "2026-000099",
-            family.name,
+            billed_name,
             "10/2026",
             "02/11/2026",
             "30/11/2026",

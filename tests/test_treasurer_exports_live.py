@@ -39,12 +39,13 @@ def live(tmp_path_factory):
         yield server
 
 
-def demo_invoice(app, number: str) -> tuple[int, int]:
-    """(family id, invoice id) of a demo invoice; the family renamed as a formula."""
+def demo_invoice(app, number: str) -> tuple[int, int, str]:
+    """(family id, invoice id, name it was issued to) of a demo invoice; the family then
+    renamed as a formula."""
     with app.app_context():
         invoice = db.session.scalar(select(Invoice).where(Invoice.number == number))
         db.session.get(Family, invoice.family_id).name = FORMULA_NAME
-        found = invoice.family_id, invoice.id
+        found = invoice.family_id, invoice.id, invoice.billed_name
         db.session.commit()
         db.session.remove()
     return found
@@ -80,7 +81,7 @@ def french_excel_rows(body: bytes) -> list[list[str]]:
 
 def test_the_exports_download_whole_after_a_cheque_at_the_counter(live):
     opener = signed_in_opener(live.url)
-    family_id, invoice_id = demo_invoice(live.app, "2026-000002")
+    family_id, invoice_id, billed_name = demo_invoice(live.app, "2026-000002")
 
     landed = record_cheque(opener, live.url, family_id, invoice_id)
     assert "/admin/payment/details/" in landed
@@ -94,7 +95,7 @@ def test_the_exports_download_whole_after_a_cheque_at_the_counter(live):
     assert invoice_header == list(counter.INVOICE_HEADER)
     assert payment_header == list(counter.PAYMENT_HEADER)
     october = next(row for row in invoice_rows if row[0] == "2026-000002")
-    assert october[1] == "'" + FORMULA_NAME
+    assert october[1] == billed_name != ""  # as issued, before the renaming
     assert october[9] == "10,00"  # paid
     cheque = next(row for row in payment_rows if row[3] == "'" + FORMULA_REFERENCE)
     assert cheque[:3] == ["26/11/2026", "'" + FORMULA_NAME, "Chèque"]
