@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
@@ -183,12 +183,21 @@ def _display_name(filename: str) -> str:
 
 def _current(family: Family, today: date):
     """Published, valid on `today`, and for every school or one of the family's children's."""
+    return _published_for(family).where(_valid_on(today))
+
+
+def _published_for(family: Family):
     schools = select(Child.school_id).where(Child.family_id == family.id)
     return select(Resource).where(
         Resource.is_published.is_(True),
-        or_(Resource.valid_from.is_(None), Resource.valid_from <= today),
-        or_(Resource.valid_to.is_(None), Resource.valid_to >= today),
         or_(Resource.school_id.is_(None), Resource.school_id.in_(schools)),
+    )
+
+
+def _valid_on(day: date):
+    return and_(
+        or_(Resource.valid_from.is_(None), Resource.valid_from <= day),
+        or_(Resource.valid_to.is_(None), Resource.valid_to >= day),
     )
 
 
@@ -247,11 +256,21 @@ def resource_of_family(family: Family, resource_id: int, today: date) -> Resourc
 def week_menus(family: Family, today: date) -> list[Resource]:
     """The menus valid today for the family's schools, ACCUEIL's « Menu de la semaine »:
     the latest published of each school, and of every school (`school_id` None); one
-    query."""
+    query. On Saturday and Sunday a family plans the coming week, so a menu valid on
+    Monday comes first, this week's when Monday's is not published yet."""
+    planned = today + timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
     rows = db.session.scalars(
-        _current(family, today).where(Resource.category == MENUS).order_by(Resource.id.desc())
+        _published_for(family)
+        .where(Resource.category == MENUS, or_(_valid_on(today), _valid_on(planned)))
+        .order_by(Resource.id.desc())
     ).all()
     latest: dict[int | None, Resource] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda row: not _is_valid_on(row, planned)):  # stable sort
         latest.setdefault(row.school_id, row)
     return list(latest.values())
+
+
+def _is_valid_on(resource: Resource, day: date) -> bool:
+    return (resource.valid_from is None or resource.valid_from <= day) and (
+        resource.valid_to is None or resource.valid_to >= day
+    )

@@ -268,6 +268,38 @@ def test_a_school_without_its_own_menu_gets_the_one_for_every_school(
     )
 
 
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        (datetime(2026, 12, 4, 11, 0), "this week"),  # Friday
+        (datetime(2026, 12, 5, 11, 0), "next week"),  # Saturday: the family plans Monday
+        (datetime(2026, 12, 6, 19, 0), "next week"),  # Sunday evening
+    ],
+)
+def test_at_the_weekend_accueil_links_the_coming_weeks_menu(
+    app, client, auth, pin_clock, family, now, shown
+):
+    school = family.children[0].school
+    menus = {
+        "this week": publish("Semaine 1", school=school, valid=(TODAY, date(2026, 12, 6))),
+        "next week": publish("Semaine 2", school=school, valid=(date(2026, 12, 7), None)),
+    }
+    pin_clock(now)
+    auth.login("famille.a")
+    page = client.get("/").get_data(as_text=True)
+    assert page.count("Menu de la semaine") == 1
+    assert f'href="/documents/commune/{menus[shown].id}"' in page
+
+
+def test_at_the_weekend_this_weeks_menu_stays_until_the_next_one_is_published(
+    app, client, auth, pin_clock, family
+):
+    week = publish("Semaine 1", school=family.children[0].school, valid=(TODAY, date(2026, 12, 6)))
+    pin_clock(datetime(2026, 12, 5, 11, 0))  # Saturday
+    auth.login("famille.a")
+    assert f'href="/documents/commune/{week.id}"' in client.get("/").get_data(as_text=True)
+
+
 def test_accueil_shows_no_menu_button_without_a_current_menu(app, client, auth, today, family):
     publish("Règlement", "reglement")
     auth.login("famille.a")
