@@ -325,6 +325,8 @@ def _refund_online(
     journaled once."""
     if not isinstance(refund_key, str) or not REFUND_KEY.fullmatch(refund_key):
         raise StaffPaymentError("Ce formulaire a expiré : rechargez la page, puis recommencez.")
+    if _journaled_refund(payment, refund_key):
+        return payment  # sent again once recorded (a double click): done, not refused
     reason = _checked_refund(payment, amount_cents, reason)
     before = payment.refunded_cents
     db.session.rollback()
@@ -339,13 +341,15 @@ def _refund_online(
             "refunded_cents": [before, payment.refunded_cents],
             "reason": [None, reason],
             "mollie_refund": [None, refund_id],
+            "form_key": [None, refund_key],
         }
         audit.record(staff, REFUNDED, payment, changes, ip)
     return payment
 
 
 def _journaled_refund(payment: Payment, refund_id: str) -> bool:
-    """Whether Mollie's refund is in the journal already (a form sent twice)."""
+    """Whether Mollie's refund, or the form that asked for it (its key), is in the journal
+    already (a form sent twice)."""
     return (
         db.session.scalar(
             select(AuditEvent.id).where(

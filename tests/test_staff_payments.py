@@ -338,6 +338,7 @@ def test_staff_refund_an_online_payment_in_full_through_mollie(
             "refunded_cents": [0, 7000],
             "reason": [None, "Inscription annulée"],
             "mollie_refund": [None, refund.id],
+            "form_key": [None, KEY],
         }
     ]
 
@@ -409,6 +410,20 @@ def test_the_same_refund_form_sent_twice_refunds_once(family, staff, paid_online
     assert refunds_at_mollie(mollie, paid_online) == [3000, 3000]
     assert ledger.balance_cents(family.id) == 6000
     assert len(journaled_refunds()) == 2
+
+
+def test_the_same_refund_form_sent_again_once_refunded_says_it_is_done(
+    family, staff, paid_online, mollie
+):
+    refund_online(paid_online, staff, 5000)
+    # The double click's second request, after the first was recorded: 20,00 € are left,
+    # yet the form asked for 50,00 € once and that is done (no « Au plus 20,00 € »).
+    payment = refund_online(paid_online, staff, 5000)
+
+    assert payment.refunded_cents == 5000
+    assert refunds_at_mollie(mollie, paid_online) == [5000]
+    assert ledger.balance_cents(family.id) == 5000
+    assert len(journaled_refunds()) == 1
 
 
 @pytest.mark.postgres_only
