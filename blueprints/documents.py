@@ -2,10 +2,10 @@
 
 Every check is services.uploads' (the file) and services.documents' (type, child, absence,
 quota); this view parses and says in French what happened. A family's sends are limited
-(UPLOAD_RATE, counted per family), each being checked and a photo decoded. A document is
-downloaded only by its own family, through `download`: an attachment with the stored
-content type, never rendered by the portal's origin (`Content-Security-Policy: sandbox`,
-app.py's `nosniff` and `no-store`).
+(UPLOAD_RATE, counted per family, a certificate sent with an absence included), each
+being checked and a photo decoded. A document is downloaded only by its own family,
+through `download`: an attachment with the stored content type, never rendered by the
+portal's origin (`Content-Security-Policy: sandbox`, app.py's `nosniff` and `no-store`).
 """
 
 from __future__ import annotations
@@ -91,8 +91,24 @@ def _family_key() -> str:
     return f"documents:{family_id}" if family_id else get_remote_address()
 
 
+def _no_file_sent() -> bool:
+    """An absence declared without a certificate sends no document: not counted."""
+    return not any(file.filename for file in request.files.values())
+
+
+# DOCUMENTS and a certificate sent with an absence (blueprints.bookings) draw on one
+# allowance: either way the file is checked and a photo decoded.
+sends_limited = limiter.shared_limit(
+    UPLOAD_RATE,
+    scope="documents-sent",
+    key_func=_family_key,
+    methods=["POST"],
+    exempt_when=_no_file_sent,
+)
+
+
 @bp.errorhandler(429)
-def _too_many_uploads(_error):
+def too_many_uploads(_error):
     """The app's 429 page speaks of sign-in attempts; here, of documents."""
     page = render_template(
         "errors/error.html", code=429, title="Trop d'envois", message=TOO_MANY_UPLOADS
@@ -101,7 +117,7 @@ def _too_many_uploads(_error):
 
 
 @bp.route("/documents", methods=["GET", "POST"])
-@limiter.limit(UPLOAD_RATE, key_func=_family_key, methods=["POST"])
+@sends_limited
 @family_required
 def index():
     family, today = current_family(), paris_today(utcnow())

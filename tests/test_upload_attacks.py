@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import io
 import os
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Document, DocumentStatus
+from models import Booking, BookingStatus, Document, DocumentStatus
 from services.uploads import check_upload
+from tests import factories
 from tests import uploads_corpus as corpus
 from tests.conftest import CSRF_RE, AuthActions, csrf_token
 from tests.payments_world import live_server
@@ -261,6 +263,35 @@ def test_the_eleventh_send_in_a_minute_gets_429_in_french_and_writes_nothing(
     other = app.test_client()
     AuthActions(other).login("famille.b")
     assert send(other, "b.pdf", corpus.pdf()).status_code == 303, "counted per family"
+
+
+def test_a_certificate_sent_with_an_absence_counts_in_the_same_allowance(
+    app, client, auth, family, other_family, folder, pin_clock
+):
+    """The absence form takes a medical certificate too: past the family's allowance it
+    is not checked nor decoded either, and the absence is left undeclared."""
+    pin_clock(datetime(2026, 11, 19, 6, 30))
+    canteen, _care = factories.portal_activities(family, other_family)
+    child = family.children[0]
+    factories.booking(child, canteen, date(2026, 11, 19), BookingStatus.REGISTERED)
+    auth.login("famille.a")
+    for index in range(10):
+        assert send(client, f"a{index}.pdf", corpus.pdf()).status_code == 303
+    before = listing(folder)
+    form = {
+        "csrf_token": csrf_token(client, "/reservations/absence"),
+        "child": str(child.id),
+        "start": "2026-11-19",
+        "reason": "maladie",
+        "certificate": (io.BytesIO(corpus.jpeg_with_gps()), "certificat.jpg"),
+    }
+    response = client.post("/reservations/absence", data=form, content_type="multipart/form-data")
+    assert response.status_code == 429
+    assert "Vous avez envoyé beaucoup de documents en peu de temps" in page_text(response)
+    assert listing(folder) == before and document_count() == 10
+    db.session.expire_all()
+    assert db.session.scalar(select(Booking.attendance)) is None
+    assert client.get("/reservations/absence").status_code == 200, "the form stays open"
 
 
 def test_a_failed_commit_leaves_no_file(app, signed_in, folder, monkeypatch):

@@ -150,6 +150,7 @@ def many():
 
 
 @bp.route("/absence", methods=["GET", "POST"])
+@sent_documents.sends_limited
 @family_required
 def absence():
     today = paris_today(utcnow())
@@ -178,6 +179,10 @@ def absence():
     return render_template(
         "bookings/absence.html", form=form, today=today, tomorrow=today + timedelta(days=1)
     )
+
+
+# A certificate sent past the family's allowance (DOCUMENTS' page, in French).
+bp.register_error_handler(429, sent_documents.too_many_uploads)
 
 
 @bp.context_processor
