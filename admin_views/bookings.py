@@ -11,7 +11,7 @@ from flask_admin import Admin, expose
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from admin_views.base import StaffModelView, decide_rows
@@ -38,6 +38,13 @@ def _options_by_activity():
         .join(Activity)
         .order_by(Activity.sort_order, Activity.name, ActivityOption.id)
     )
+
+
+def _listed_option(_form, field) -> None:
+    """Flask-Admin reads an unknown option id as the blank choice: a tampered id would
+    silently become the activity's default formula."""
+    if field.data is None and field.raw_data and field.raw_data[0] not in ("", "__None"):
+        raise ValidationError("Choisissez la formule dans la liste.")
 
 
 class RegistrationView(StaffModelView):
@@ -84,6 +91,7 @@ class RegistrationView(StaffModelView):
             "query_factory": _options_by_activity,
             "get_label": lambda option: f"{option.activity.name} : {option.label}",
             "description": "Vide : la formule par défaut de la prestation.",
+            "validators": [_listed_option],
         }
     }
 

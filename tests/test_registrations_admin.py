@@ -282,6 +282,23 @@ def test_days_that_are_no_weekday_are_refused_without_an_error_page(client, desk
     assert all_registrations() == []
 
 
+def test_an_option_that_is_no_option_is_refused_not_taken_as_the_default(client, desk):
+    year, canteen, _care, child = desk
+    for option in ("abc", "999999", "1 OR 1=1"):
+        form = {
+            "child": str(child.id),
+            "activity": str(canteen.id),
+            "school_year": str(year.id),
+            "weekdays": ["1"],
+            "option": option,
+            "csrf_token": csrf_token(client, CREATE),
+        }
+        response = client.post(CREATE, data=form)
+        assert response.status_code == 200, option
+        assert "Choisissez la formule dans la liste." in response.get_data(as_text=True)
+    assert all_registrations() == []
+
+
 def test_a_decided_registrations_reason_is_no_longer_edited(client, desk, family):
     year, canteen, _care, child = desk
     refused = registrations.request_registration(child, canteen, year, [1], None, NOW)
