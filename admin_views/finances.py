@@ -7,7 +7,9 @@ Staff record the money they receive at the counter (cheque, cash, CESU, transfer
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_admin import Admin
+from markupsafe import Markup
 from wtforms.validators import ValidationError
 
 from admin_views.base import ReadOnlyView, StaffModelView
@@ -22,11 +24,13 @@ from models import (
     InvoiceLine,
     Payment,
     PaymentAllocation,
+    PaymentStatus,
     StaffNotice,
     Tariff,
     TaxCertificate,
 )
 from services.formatting import money
+from services.staff_payments import refundable_cents
 from vocabulary import enum_label
 
 CATEGORY = "Finances"
@@ -151,7 +155,7 @@ class PaymentView(PaymentCounterActions, StaffModelView):
         "mollie_id",
         "pdf",
     )
-    column_details_list = (*column_list, "allocations", "created_at")
+    column_details_list = (*column_list, "allocations", "created_at", "refund")
     column_export_list = column_list[:-1]
     column_searchable_list = ("reference", "mollie_id", "family.name")
     column_filters = ("method", "status", "received_on")
@@ -160,7 +164,16 @@ class PaymentView(PaymentCounterActions, StaffModelView):
         **money_columns("amount_cents", "refunded_cents"),
         "allocations": related_cell(allocation_text),
         "pdf": pdf_link("receipt", "Reçu"),
+        "refund": lambda _view, _context, model, _name: refund_link(model),
     }
+
+
+def refund_link(payment: Payment) -> str:
+    """On a payment's page, the door to its refund form while something is left to refund."""
+    if payment.status != PaymentStatus.PAID or refundable_cents(payment) <= 0:
+        return "—"
+    url = url_for("guichet.refund", payment=payment.id)
+    return Markup('<a class="btn btn-default" href="{}">Rembourser ce règlement</a>').format(url)
 
 
 class PaymentAllocationView(ReadOnlyView):

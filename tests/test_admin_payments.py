@@ -222,6 +222,18 @@ def test_the_refund_action_opens_the_refund_form(agent, cheque):
     assert "Au plus 70,00" in page and 'id="refund-form"' in page
 
 
+def test_a_payments_page_opens_its_refund_form_while_something_is_left(agent, cheque):
+    details = f"/admin/payment/details/?id={cheque.id}"
+    page = text(agent.get(details))
+    assert "Factures réglées" in page and "2026-000002 : 30,00" in page
+    link = f'href="/admin/guichet/rembourser?payment={cheque.id}">Rembourser ce règlement</a>'
+    assert link in page
+
+    form = refund_form(agent, cheque, amount="70,00")
+    assert agent.post("/admin/guichet/rembourser", data=form).status_code == 302
+    assert "Rembourser ce règlement" not in text(agent.get(details))
+
+
 def test_a_refund_through_the_back_office(agent, cheque, owing):
     response = agent.post("/admin/guichet/rembourser", data=refund_form(agent, cheque))
 
