@@ -3,8 +3,9 @@
 A family asks (request_registration) with its usual weekdays and option; staff may ask for
 it from the back office, under the same rules, and the request is journaled with its author:
 
-- only for a school year not over yet, only weekdays the child's school has class, only an
-  option of that activity (none chosen → the activity's default);
+- only for a family still on file (not archived), a school year not over yet, only
+  weekdays the child's school has class, only an option of that activity (none chosen →
+  the activity's default);
 - never twice: a request waiting, an accepted registration or a cancellation waiting for
   the same child, activity and year is refused; a refused or cancelled one may be asked
   again (the same row becomes a new request);
@@ -104,6 +105,11 @@ def request_registration(
 ) -> Registration:
     """Ask staff to register `child` to `activity` for `school_year` on these ISO weekdays;
     `staff` asking from the back office is journaled as the request's author."""
+    if child.family.archived_at is not None:
+        # Staff choose among every child: one that left would get days booked and billed.
+        raise RegistrationError(
+            "Cette famille est archivée : aucune inscription ne peut lui être demandée."
+        )
     days = _checked_weekdays(child, weekdays)
     option = _checked_option(activity, option)
     if school_year.ends_on < paris_today(now):

@@ -299,6 +299,20 @@ def test_an_option_that_is_no_option_is_refused_not_taken_as_the_default(client,
     assert all_registrations() == []
 
 
+def test_no_request_is_asked_for_a_family_that_has_left(client, desk, family):
+    """An archived (or anonymised) family has no days ahead: accepting a request would book
+    and bill some."""
+    year, canteen, _care, child = desk
+    family.archived_at = NOW
+    db.session.commit()
+    response = staff_request(client, child, canteen, year, [1])
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Demande non enregistrée : Cette famille est archivée" in page
+    assert all_registrations() == []
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
+
+
 def test_a_decided_registrations_reason_is_no_longer_edited(client, desk, family):
     year, canteen, _care, child = desk
     refused = registrations.request_registration(child, canteen, year, [1], None, NOW)
