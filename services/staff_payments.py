@@ -37,6 +37,7 @@ Rules:
 from __future__ import annotations
 
 import functools
+import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -325,7 +326,7 @@ def _refund_online(
     journaled once."""
     if not isinstance(refund_key, str) or not REFUND_KEY.fullmatch(refund_key):
         raise StaffPaymentError("Ce formulaire a expiré : rechargez la page, puis recommencez.")
-    if _journaled_refund(payment, refund_key):
+    if _refunded_by_form(payment, refund_key, amount_cents):
         return payment  # sent again once recorded (a double click): done, not refused
     reason = _checked_refund(payment, amount_cents, reason)
     before = payment.refunded_cents
@@ -348,18 +349,36 @@ def _refund_online(
 
 
 def _journaled_refund(payment: Payment, refund_id: str) -> bool:
-    """Whether Mollie's refund, or the form that asked for it (its key), is in the journal
-    already (a form sent twice)."""
-    return (
-        db.session.scalar(
-            select(AuditEvent.id).where(
-                AuditEvent.action == REFUNDED,
-                AuditEvent.entity == "Payment",
-                AuditEvent.entity_id == str(payment.id),
-                AuditEvent.changes.contains(f'"{refund_id}"', autoescape=True),
-            )
+    """Whether Mollie's refund is in the journal already (a form sent twice)."""
+    return _refund_changes(payment, refund_id) is not None
+
+
+def _refunded_by_form(payment: Payment, refund_key: str, amount_cents: int) -> bool:
+    """Whether the form with this key refunded this amount already (sent again after it was
+    recorded: a double click, the browser's back). Sent again for another amount, it is
+    refused: its key would make Mollie answer with the first refund."""
+    changes = _refund_changes(payment, refund_key)
+    if changes is None:
+        return False
+    before, after = json.loads(changes)["refunded_cents"]
+    if after - before != amount_cents:
+        raise StaffPaymentError(
+            f"Ce formulaire a déjà servi à rembourser {money(after - before)} : rechargez la "
+            "page pour faire un autre remboursement."
         )
-        is not None
+    return True
+
+
+def _refund_changes(payment: Payment, mark: str) -> str | None:
+    """The journaled changes of the payment's refund holding `mark` (Mollie's refund id, or
+    the key of the form that asked for it), if any."""
+    return db.session.scalar(
+        select(AuditEvent.changes).where(
+            AuditEvent.action == REFUNDED,
+            AuditEvent.entity == "Payment",
+            AuditEvent.entity_id == str(payment.id),
+            AuditEvent.changes.contains(f'"{mark}"', autoescape=True),
+        )
     )
 
 

@@ -425,6 +425,12 @@ def test_the_same_refund_form_sent_again_once_refunded_says_it_is_done(
     assert ledger.balance_cents(family.id) == 5000
     assert len(journaled_refunds()) == 1
 
+    # The same form sent back with another amount: refused, it cannot claim that refund.
+    with pytest.raises(StaffPaymentError, match="déjà servi à rembourser 50,00"):
+        refund_online(paid_online, staff, 1000)
+    assert refunds_at_mollie(mollie, paid_online) == [5000]
+    assert fresh(paid_online).refunded_cents == 5000
+
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
