@@ -6,8 +6,6 @@ services.attendance); every change is journaled with the agent and the address.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
-from admin_views.base import StaffAccessMixin, csv_safe
+from admin_views.base import StaffAccessMixin, csv_text
 from admin_views.requests import (
     CATEGORY,
     ROW_OPTIONS,
@@ -192,7 +190,6 @@ def _back(chosen: Selection, child_id: int | None = None):
 CSV_HEADER = ("Formule", "Nom", "Prénom", "Classe", "Régime alimentaire", "Présence", "Réservation")
 COUNT_HEADER = ("Formule", "Réservés", "Absents", "Attendus")
 COUNTS = ("booked", "absent", "expected")
-BYTE_ORDER_MARK = "\ufeff"
 
 
 def day_groups(chosen: Selection) -> list[attendance.OptionGroup]:
@@ -225,19 +222,6 @@ def _child_row(label: str, booking: Booking) -> tuple:
         presence,
         kind,
     )
-
-
-def csv_text(rows: list[tuple]) -> str:
-    """CSV as French Excel opens it with a double click: a byte order mark (without it,
-    Excel reads UTF-8 as Windows-1252: « Ã© » for « é ») and semicolons between cells (its
-    list separator, the comma being the decimal one: « 12,50 » stays one number). Every
-    text cell is defused against formulas (SECURITY.md check 15)."""
-    buffer = io.StringIO()
-    buffer.write(BYTE_ORDER_MARK)
-    writer = csv.writer(buffer, delimiter=";")
-    for row in rows:
-        writer.writerow([csv_safe(value) for value in row])
-    return buffer.getvalue()
 
 
 class AttendanceView(StaffAccessMixin, BaseView):

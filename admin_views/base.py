@@ -6,6 +6,8 @@ role, CSV cells safe from formula injection, and an audit event for every change
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 import unicodedata
@@ -76,6 +78,7 @@ RULED_COLUMNS = {
 # A spreadsheet runs a cell starting with one of these as a formula (SECURITY.md check 15).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NEGATIVE_AMOUNT = re.compile(r"-\d+(?:,\d+)?")
+BYTE_ORDER_MARK = "\ufeff"
 NEGATIVE_AMOUNT = re.compile(r"-\d+(?:,\d+)?")
 # Past every list's end (50 million rows), and a page number whose OFFSET a query can hold.
 LAST_PAGE = 1_000_000
@@ -112,6 +115,19 @@ def csv_safe(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return value if NEGATIVE_AMOUNT.fullmatch(value) else "'" + value
     return value
+
+
+def csv_text(rows: list[tuple]) -> str:
+    """CSV as French Excel opens it with a double click: a byte order mark (without it,
+    Excel reads UTF-8 as Windows-1252: « Ã© » for « é ») and semicolons between cells (its
+    list separator, the comma being the decimal one: « 12,50 » stays one number). Every
+    text cell is defused against formulas (SECURITY.md check 15)."""
+    buffer = io.StringIO()
+    buffer.write(BYTE_ORDER_MARK)
+    writer = csv.writer(buffer, delimiter=";")
+    for row in rows:
+        writer.writerow([csv_safe(value) for value in row])
+    return buffer.getvalue()
 
 
 class StaffAccessMixin:
@@ -265,6 +281,9 @@ class StaffModelView(StaffAccessMixin, ModelView):
         """
         response = super()._export_csv(return_url)
         response.make_sequence()
+        # Written again as French Excel opens it (csv_text); cells are defused already.
+        rows = csv.reader(io.StringIO(response.get_data(as_text=True)))
+        response.set_data(csv_text(rows))
         return response
 
     def on_model_change(self, form, model, is_created) -> None:

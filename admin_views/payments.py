@@ -21,8 +21,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from admin_views.attendance import csv_text
-from admin_views.base import StaffAccessMixin
+from admin_views.base import StaffAccessMixin, csv_text
 from admin_views.fields import MoneyField, row_id
 from admin_views.requests import page_number, parse_date, selected_ids
 from extensions import db

@@ -91,7 +91,10 @@ def page(client, url: str) -> str:
 
 
 def exported_rows(client, endpoint: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(page(client, f"/admin/{endpoint}/export/csv/"))))
+    """A list's CSV export as French Excel reads it: a byte order mark, then semicolons."""
+    body = page(client, f"/admin/{endpoint}/export/csv/")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
 
 
 def canteen() -> Activity:

@@ -112,7 +112,10 @@ def expected(app, view) -> tuple[list[str], int]:
 
 
 def download(opener, url: str) -> str:
-    return download_bytes(opener, url).decode()
+    """The file as French Excel reads it: UTF-8 announced by its byte order mark."""
+    body = download_bytes(opener, url)
+    assert body.startswith(b"\xef\xbb\xbf"), url
+    return body.decode("utf-8-sig")
 
 
 def download_bytes(opener, url: str) -> bytes:
@@ -133,7 +136,7 @@ def test_every_export_downloads_whole_over_a_real_server(live):
     for view in views:
         header, count = expected(live.app, view)
         body = download(opener, f"{live.url}/admin/{view.endpoint}/export/csv/")
-        got_header, *rows = list(csv.reader(io.StringIO(body)))
+        got_header, *rows = list(csv.reader(io.StringIO(body), delimiter=";"))
         assert got_header == header, view.endpoint
         assert len(rows) == count, view.endpoint
         assert count > 0, f"{view.endpoint}: an empty list proves little"
