@@ -242,6 +242,9 @@ def _decide(registration, decision, staff, now, ip, reason) -> Registration:
         raise RegistrationError("Indiquez le motif du refus : la famille le lira.")
     if len(reason) > REASON_MAX:
         raise RegistrationError(f"Le motif tient en {REASON_MAX} caractères au plus.")
+    if found[0] == RegistrationStatus.ACCEPTED and registration.child.family.archived_at:
+        # Asked before the family left: accepting would book and bill days it won't use.
+        raise RegistrationError("Cette famille est archivée : refusez la demande.")
     before = audit.fields_of(registration, JOURNALED_FIELDS)
     registration.status, summary = found
     registration.decided_at, registration.decided_by_id = now, staff.id

@@ -140,6 +140,21 @@ def test_a_failed_booking_leaves_the_request_waiting_and_nothing_booked(world):
     assert alerts(child.family) == []
 
 
+def test_a_request_of_a_family_that_left_since_is_not_accepted(world):
+    year, canteen, child, request, staff = world
+    child.family.archived_at = NOW
+    db.session.commit()
+    with pytest.raises(registrations.RegistrationError, match="archivée : refusez"):
+        registrations.decide_registration(request, registrations.APPROVE, staff, NOW, None)
+    db.session.expire_all()
+    assert db.session.get(Registration, request.id).status == RegistrationStatus.REQUESTED
+    assert days_of(child, canteen, BookingStatus.REGISTERED) == []
+    registrations.decide_registration(
+        request, registrations.REFUSE, staff, NOW, None, "La famille a quitté la commune"
+    )
+    assert db.session.get(Registration, request.id).status == RegistrationStatus.REFUSED
+
+
 def test_a_refusal_needs_a_reason_and_sends_it(world):
     year, canteen, child, request, staff = world
     with pytest.raises(registrations.RegistrationError, match="motif"):
