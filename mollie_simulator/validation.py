@@ -10,6 +10,7 @@ from mollie_simulator.money import parse_cents
 from mollie_simulator.payments import NewPayment
 
 MAX_DESCRIPTION = 255
+MAX_REFUND_DESCRIPTION = 140  # Mollie's create refund: « Max. 140 characters »
 MAX_METADATA = 1024
 
 
@@ -51,8 +52,9 @@ def required_description(body: dict) -> str:
 
 
 def optional_description(body: dict) -> str:
+    """A refund's description (the only optional one)."""
     description = body.get("description", "")
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+    if not isinstance(description, str) or len(description) > MAX_REFUND_DESCRIPTION:
         raise ApiError(422, "The description is invalid.", "description")
     return description
 

@@ -92,8 +92,9 @@ REUSE_UNCHECKED = timedelta(minutes=5)
 # The reconciliation asks about open payments older than this (their webhook is late).
 RECONCILE_AFTER = timedelta(minutes=10)
 MAX_INVOICES = 24
-# Mollie's longest description (a refund's carries the reason staff gave).
-MAX_DESCRIPTION = 255
+# Mollie's longest refund description (it carries the reason staff gave; the journal
+# keeps the whole reason): « Max. 140 characters » in its create refund API.
+MAX_REFUND_DESCRIPTION = 140
 # Where Mollie's hosted checkout lives (its payments' `_links.checkout`).
 MOLLIE_CHECKOUT_ORIGIN = "https://www.mollie.com"
 ENDED = {
@@ -652,7 +653,7 @@ def _create_refund(mollie_id: str, cents: int, reason: str, idempotency_key: str
     """Mollie's refund id (the same one again for the same key and request)."""
     request = {
         "amount": {"currency": CURRENCY, "value": mollie_value(cents)},
-        "description": f"Remboursement : {reason}"[:MAX_DESCRIPTION],
+        "description": f"Remboursement : {reason}"[:MAX_REFUND_DESCRIPTION],
     }
     try:
         at_mollie = _client().payments.get(mollie_id)

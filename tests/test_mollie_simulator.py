@@ -409,6 +409,16 @@ def test_a_refund_beyond_what_remains_or_of_an_unpaid_payment_is_refused(mollie,
     assert len(mollie.payments.get(payment.id).refunds.list()) == 0
 
 
+def test_a_refund_description_past_140_characters_is_refused_as_mollie_does(mollie, simulator):
+    # Mollie's create refund: « Max. 140 characters » (a payment's description allows 255).
+    payment = paid_payment(mollie, simulator, "http://127.0.0.1:9/none")
+    amount = {"currency": "EUR", "value": "1.00"}
+    with pytest.raises(UnprocessableEntityError) as refused:
+        payment.refunds.create({"amount": amount, "description": "x" * 141})
+    assert refused.value.field == "description"
+    assert payment.refunds.create({"amount": amount, "description": "x" * 140}).id
+
+
 def test_a_refund_calls_no_webhook_until_it_reaches_the_customer(mollie, simulator, receiver):
     payment = paid_payment(mollie, simulator, receiver.url)
     refund = payment.refunds.create({"amount": {"currency": "EUR", "value": "2.30"}})

@@ -343,6 +343,20 @@ def test_staff_refund_an_online_payment_in_full_through_mollie(
     ]
 
 
+def test_a_long_reason_still_refunds_online_and_is_journaled_whole(
+    family, staff, paid_online, mollie
+):
+    reason = "Inscription annulée " + "x" * 250  # the form allows 300 characters
+
+    refund_online(paid_online, staff, 1000, reason=reason)
+
+    # Mollie takes 140 characters at most on a refund; the journal keeps the whole reason.
+    [refund] = mollie.payment(paid_online.mollie_id).refunds
+    assert refund.description == f"Remboursement : {reason}"[:140]
+    assert fresh(paid_online).refunded_cents == 1000
+    assert journaled_refunds()[0]["reason"] == [None, reason]
+
+
 def test_a_partial_online_refund_makes_the_last_invoice_owe_again(
     family, staff, invoices, paid_online, mollie
 ):
