@@ -363,8 +363,8 @@ def _refunded_by_form(payment: Payment, refund_key: str, amount_cents: int) -> b
     before, after = json.loads(changes)["refunded_cents"]
     if after - before != amount_cents:
         raise StaffPaymentError(
-            f"Ce formulaire a déjà servi à rembourser {money(after - before)} : rechargez la "
-            "page pour faire un autre remboursement."
+            f"Ce formulaire a déjà servi à rembourser {money(after - before)} : pour un autre "
+            "remboursement, rouvrez « Rembourser ce règlement » depuis la fiche du règlement."
         )
     return True
 
