@@ -79,7 +79,6 @@ RULED_COLUMNS = {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NEGATIVE_AMOUNT = re.compile(r"-\d+(?:,\d+)?")
 BYTE_ORDER_MARK = "\ufeff"
-NEGATIVE_AMOUNT = re.compile(r"-\d+(?:,\d+)?")
 # Past every list's end (50 million rows), and a page number whose OFFSET a query can hold.
 LAST_PAGE = 1_000_000
 DATABASE_REFUSED = (

@@ -102,11 +102,13 @@ class BillingView(StaffAccessMixin, BaseView):
             "admin/billing/credit_note.html",
             invoice=invoice,
             owed=ledger.due_cents([invoice])[invoice.id],
+            creditable=billing.creditable_cents(invoice),
             label=enum_label,
             typed=request.form,
         )
 
     def _credit(self, invoice: Invoice) -> Invoice | None:
+        owed = max(ledger.due_cents([invoice])[invoice.id], 0)
         try:
             note = billing.issue_credit_note(
                 invoice,
@@ -119,9 +121,16 @@ class BillingView(StaffAccessMixin, BaseView):
         except BillingError as error:
             flash(f"Avoir non émis : {error.message}", "error")
             return None
+        to_refund = note.total_cents - owed
+        refund = (
+            f" {money(to_refund)} déjà payés sont à rembourser depuis le règlement "
+            "(Finances › Anomalies de paiement)."
+            if to_refund > 0
+            else ""
+        )
         flash(
             f"Avoir n° {note.number} de {money(note.total_cents)} émis sur la facture "
-            f"n° {invoice.number} ; la famille est prévenue.",
+            f"n° {invoice.number} ; la famille est prévenue.{refund}",
             "success",
         )
         return note

@@ -71,8 +71,10 @@ from models import (
     InvoiceNumberSequence,
     InvoiceStatus,
     NotBilledReason,
+    Payment,
     PriceKind,
     School,
+    StaffNotice,
     StaffUser,
 )
 from services import audit, ledger, notifications
@@ -87,6 +89,8 @@ BILLABLE = frozenset(
 )
 DUE_AFTER_DAYS = 30
 REASON_MAX = 300
+# A staff notice (StaffNotice.kind): a credit note freed money an invoice had been paid.
+CREDIT_TO_REFUND = "credit-to-refund"
 KIND_ORDER = {kind: order for order, kind in enumerate(PriceKind)}
 
 
@@ -682,23 +686,30 @@ def issue_credit_note(
     now: datetime,
     ip: str | None = None,
 ) -> Invoice:
-    """A credit note (avoir) crediting an issued invoice, for at most what it still owes;
-    numbered from the invoices' sequence, dated of `now`'s month, with one line stating the
-    reason; the family is told, staff's act is journaled, the invoice's status follows
-    (paid when nothing is left). BillingError (French) otherwise; commits."""
+    """A credit note (avoir) crediting an issued invoice, for at most what no credit note
+    credits yet; numbered from the invoices' sequence, dated of `now`'s month, with one line
+    stating the reason; the family is told, staff's act is journaled, the invoice's status
+    follows (paid when nothing is left). On an invoice already paid, what the credit note
+    takes off the paid part stays on the payments, for staff to refund (a notice says so).
+    BillingError (French) otherwise; commits."""
     try:
         (invoice,) = ledger.lock_invoices([invoice.id])
         reason = _checked_credit(invoice, amount_cents, reason)
+        owed = ledger.due_cents([invoice])[invoice.id]
         note = _credit_note(invoice, amount_cents, reason, now)
         audit.record_change(staff, note, created=True, ip=ip)
+        freed = ledger.release(invoice, amount_cents - max(owed, 0)) if amount_cents > owed else []
+        to_refund = sum(cents for _payment, cents in freed)
+        refund = f" {money(to_refund)} déjà payés vous seront remboursés." if to_refund else ""
         notifications.notify(
             invoice.family,
             AlertKind.INVOICE,
             f"Un avoir n° {note.number} de {money(amount_cents)} a été émis sur votre facture "
-            f"n° {invoice.number} : {reason}",
+            f"n° {invoice.number} : {reason}{refund}",
             link="/finances",
             now=now,
         )
+        _ask_for_refunds(note, invoice, freed, now)
         db.session.flush()
         ledger.refresh_statuses([invoice])
         db.session.commit()
@@ -717,13 +728,38 @@ def _checked_credit(invoice: Invoice, amount_cents: int, reason: str) -> str:
         raise BillingError(f"Indiquez le motif de l'avoir ({REASON_MAX} caractères au plus).")
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise BillingError("Le montant de l'avoir doit être positif.")
-    owed = ledger.due_cents([invoice])[invoice.id]
-    if amount_cents > owed:
+    creditable = creditable_cents(invoice)
+    if amount_cents > creditable:
         raise BillingError(
-            f"L'avoir ne peut pas dépasser ce que la facture n° {invoice.number} doit encore : "
-            f"{money(max(owed, 0))}."
+            f"L'avoir ne peut pas dépasser le montant de la facture n° {invoice.number} "
+            f"non encore crédité : {money(max(creditable, 0))}."
         )
     return reason
+
+
+def creditable_cents(invoice: Invoice) -> int:
+    """The most a new credit note may credit: what no credit note credits yet."""
+    return invoice.total_cents - ledger.credited_cents(invoice)
+
+
+def _ask_for_refunds(
+    note: Invoice, invoice: Invoice, freed: list[tuple[Payment, int]], now: datetime
+) -> None:
+    """A staff notice per payment whose money the credit note freed: it is the family's."""
+    for payment, cents in freed:
+        db.session.add(
+            StaffNotice(
+                kind=CREDIT_TO_REFUND,
+                message=(
+                    f"Avoir n° {note.number} sur la facture n° {invoice.number}, déjà payée : "
+                    f"{money(cents)} de son règlement ne sont plus affectés. À rembourser à la "
+                    "famille (« Rembourser ce règlement »)."
+                ),
+                family_id=invoice.family_id,
+                payment_id=payment.id,
+                created_at=now,
+            )
+        )
 
 
 def _credit_note(invoice: Invoice, amount_cents: int, reason: str, now: datetime) -> Invoice:

@@ -63,6 +63,9 @@ class Settlement:
     payment: Payment
     invoice_numbers: list[str]
     on: date  # received (counter), paid (online) or, while open, started: Paris date
+    # Paid but no longer for any invoice (a credit note after it, an invoice paid twice):
+    # the family's money, which staff refund.
+    to_refund_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,11 @@ def _payments_of(family: Family) -> list[Payment]:
 def _settlement(payment: Payment, numbers: dict[int, str | None]) -> Settlement:
     paid = [numbers.get(a.invoice_id) for a in payment.allocations]
     on = payment.received_on or paris_today(payment.paid_at or payment.created_at)
-    return Settlement(payment, [number for number in paid if number], on)
+    to_refund = 0
+    if payment.status == PaymentStatus.PAID:
+        kept = payment.amount_cents - payment.refunded_cents - payment.charged_back_cents
+        to_refund = kept - sum(allocation.amount_cents for allocation in payment.allocations)
+    return Settlement(payment, [number for number in paid if number], on, max(to_refund, 0))
 
 
 def _activities() -> list[Activity]:

@@ -153,6 +153,36 @@ def take_back(payment: Payment, cents: int) -> None:
     refresh_statuses(touched)
 
 
+def credited_cents(invoice: Invoice) -> int:
+    """What the credit notes issued on the invoice credit, together."""
+    return dict(db.session.execute(_credited([invoice.id])).all()).get(invoice.id, 0)
+
+
+def release(invoice: Invoice, cents: int) -> list[tuple[Payment, int]]:
+    """Free `cents` of what paid payments gave the invoice (locked by the caller), the
+    allocation made last first: a credit note on an invoice already paid leaves that money
+    on its payments, to refund. Each payment touched, with the cents freed on it."""
+    allocations = db.session.scalars(
+        select(PaymentAllocation)
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(PaymentAllocation.invoice_id == invoice.id, Payment.status == PaymentStatus.PAID)
+        .order_by(PaymentAllocation.id.desc())
+    ).all()
+    freed: list[tuple[Payment, int]] = []
+    for allocation in allocations:
+        share = min(cents, allocation.amount_cents)
+        if share <= 0:
+            break
+        cents -= share
+        freed.append((allocation.payment, share))
+        if share == allocation.amount_cents:
+            allocation.payment.allocations.remove(allocation)  # delete-orphan: the row goes
+        else:
+            allocation.amount_cents -= share
+    db.session.flush()
+    return freed
+
+
 def refresh_statuses(invoices: Iterable[Invoice]) -> None:
     """`paid` when an issued invoice owes nothing, `issued` when it owes again."""
     invoices = [i for i in invoices if i.kind == InvoiceKind.INVOICE and i.status in BILLED]

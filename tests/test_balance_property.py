@@ -6,8 +6,8 @@ families' accounts, each through the service that does it in the app:
 
 - an invoice issued with any lines (quantity × unit price), numbered by the billing's
   gapless sequence (billing.next_number);
-- a credit note on an invoice (billing.issue_credit_note), of any amount, what it owes
-  included;
+- a credit note on an invoice (billing.issue_credit_note), of any amount, all that no
+  credit note credits yet included, on a paid invoice too;
 - a payment at the counter (staff_payments.record_payment) of any amount, on any of the
   family's invoices, in any order, and its refunds (staff_payments.refund_payment);
 - an online payment opened for invoices as start_online_payment opens one (the amounts
@@ -22,8 +22,9 @@ After EVERY step it reads the rows back and checks, with plain sums over them:
     exactly those the sequence issued, each invoice's total the sum of its lines;
 (b) no invoice owes less than 0, and ledger.due_cents says what the rows say;
 (c) a paid payment's allocations sum to its amount less what was refunded and charged
-    back; only an online payment paid for invoices already paid otherwise keeps less, and
-    then staff were told (a StaffNotice), never the family credited;
+    back; only an online payment paid for invoices already paid otherwise, or a payment
+    whose invoice a credit note credited after it was paid, keeps less, and then staff
+    were told to refund it (a StaffNotice);
 (d) an issued invoice is `paid` exactly when it owes 0;
 
 and, for every refusal (a French StaffPaymentError or BillingError), that nothing was
@@ -227,7 +228,8 @@ class Accounts(RuleBasedStateMachine):
 
         def credit():
             invoice = db.session.get(Invoice, invoice_id)
-            cents = amount_for(amount, ledger.due_cents([invoice])[invoice_id])
+            creditable = invoice.total_cents - sum(self.credited[invoice_id])
+            cents = amount_for(amount, creditable)  # on a paid invoice too
             note = billing.issue_credit_note(invoice, cents, "Correction", self.staff, self.now)
             self.credited[invoice_id].append(note.total_cents)
 
@@ -418,12 +420,11 @@ class Accounts(RuleBasedStateMachine):
         allocated = sum(allocation.amount_cents for allocation in payment.allocations)
         if allocated == kept:
             return
-        told = db.session.scalar(
-            select(func.count(StaffNotice.id)).where(
-                StaffNotice.payment_id == payment.id, StaffNotice.kind == payments.PAID_TWICE
-            )
+        told = set(
+            db.session.scalars(select(StaffNotice.kind).where(StaffNotice.payment_id == payment.id))
         )
-        assert payment.method == PaymentMethod.ONLINE and allocated < kept and told, (
+        paid_twice = payment.method == PaymentMethod.ONLINE and payments.PAID_TWICE in told
+        assert allocated < kept and (paid_twice or billing.CREDIT_TO_REFUND in told), (
             f"payment {payment.id} ({payment.method}): {allocated} allocated of {kept}"
         )
 

@@ -30,9 +30,10 @@ from models import (
     PaymentAllocation,
     PaymentMethod,
     PriceKind,
+    StaffNotice,
     Tariff,
 )
-from services import billing, change_requests, notifications
+from services import billing, change_requests, ledger, notifications, staff_payments
 from services.finance_documents import invoice_pdf
 from tests import factories
 from tests.test_pdf_documents import pages_text
@@ -454,12 +455,51 @@ def test_a_credit_note_for_what_is_left_settles_the_invoice(invoiced):
     db.session.add(payment)
     db.session.commit()
 
-    with pytest.raises(billing.BillingError, match="doit encore : 4,00"):
-        billing.issue_credit_note(invoiced.invoice, 401, "Geste", invoiced.staff, CREDIT_AT)
     billing.issue_credit_note(invoiced.invoice, 400, "Geste", invoiced.staff, CREDIT_AT)
 
     assert invoiced.invoice.status is InvoiceStatus.PAID
     assert len(_invoices(InvoiceKind.CREDIT_NOTE)) == 1
+    assert db.session.scalars(select(StaffNotice)).all() == []  # nothing paid to give back
+
+
+def test_a_credit_note_on_a_paid_invoice_leaves_the_money_to_refund(invoiced):
+    """Meals cancelled after the family paid: the correction is a credit note (DOMAIN.md),
+    and what it takes off the paid part is the family's money, which staff refund."""
+    payment = staff_payments.record_payment(
+        invoiced.family,
+        PaymentMethod.CASH,
+        900,
+        date(2026, 12, 2),
+        "",
+        [invoiced.invoice.id],
+        invoiced.staff,
+        CREDIT_AT,
+    )
+    assert invoiced.invoice.status is InvoiceStatus.PAID
+
+    billing.issue_credit_note(invoiced.invoice, 300, "Repas du 16", invoiced.staff, CREDIT_AT)
+
+    db.session.expire_all()
+    assert invoiced.invoice.status is InvoiceStatus.PAID
+    assert ledger.due_cents([invoiced.invoice]) == {invoiced.invoice.id: 0}
+    assert [a.amount_cents for a in payment.allocations] == [600]
+    assert ledger.balance_cents(invoiced.family.id) == 0
+    (notice,) = db.session.scalars(select(StaffNotice)).all()
+    assert (notice.kind, notice.payment_id) == (billing.CREDIT_TO_REFUND, payment.id)
+    assert "3,00\u00a0€ de son règlement ne sont plus affectés" in notice.message
+    alert = db.session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+    assert alert.message.endswith("3,00\u00a0€ déjà payés vous seront remboursés.")
+
+    staff_payments.refund_payment(payment, 300, "Repas du 16", invoiced.staff, CREDIT_AT)
+    db.session.expire_all()
+    assert invoiced.invoice.status is InvoiceStatus.PAID  # the refund asks nothing again
+    assert ledger.due_cents([invoiced.invoice]) == {invoiced.invoice.id: 0}
+
+    with pytest.raises(billing.BillingError, match="non encore crédité : 6,00"):
+        billing.issue_credit_note(invoiced.invoice, 601, "Geste", invoiced.staff, CREDIT_AT)
+    billing.issue_credit_note(invoiced.invoice, 600, "Tout", invoiced.staff, CREDIT_AT)
+    db.session.expire_all()
+    assert payment.allocations == [] and invoiced.invoice.status is InvoiceStatus.PAID
 
 
 @pytest.mark.parametrize(
@@ -469,7 +509,7 @@ def test_a_credit_note_for_what_is_left_settles_the_invoice(invoiced):
         (-100, "Motif", "positif"),
         (100, "   ", "motif"),
         (100, "x" * 301, "motif"),
-        (901, "Motif", "doit encore"),
+        (901, "Motif", "non encore crédité : 9,00"),
     ],
 )
 def test_a_credit_note_the_rules_refuse_writes_nothing(invoiced, amount, reason, message):
@@ -488,7 +528,7 @@ def test_a_credit_note_never_credits_a_credit_note(invoiced):
         billing.issue_credit_note(note, 100, "Geste", invoiced.staff, CREDIT_AT)
 
 
-def test_an_invoice_takes_several_credit_notes_in_a_month_never_more_than_it_owes(invoiced):
+def test_an_invoice_takes_several_credit_notes_in_a_month_never_more_than_its_total(invoiced):
     first = billing.issue_credit_note(
         invoiced.invoice, 300, "Repas du 16", invoiced.staff, CREDIT_AT
     )
@@ -498,7 +538,8 @@ def test_an_invoice_takes_several_credit_notes_in_a_month_never_more_than_it_owe
 
     with pytest.raises(
         billing.BillingError,
-        match="L'avoir ne peut pas dépasser ce que la facture n° 2026-000001 doit encore : 1,00",
+        match="L'avoir ne peut pas dépasser le montant de la facture n° 2026-000001 non encore "
+        "crédité : 1,00",
     ):
         billing.issue_credit_note(invoiced.invoice, 101, "Geste", invoiced.staff, CREDIT_AT)
     assert (first.number, second.number) == ("2026-000002", "2026-000003")

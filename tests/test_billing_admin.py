@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Attendance, InvoiceKind, Tariff
-from services import billing
+from models import Attendance, InvoiceKind, PaymentMethod, StaffNotice, StaffUser, Tariff
+from services import billing, staff_payments
 from tests import factories
 from tests.conftest import csrf_token
 from tests.test_billing import (
@@ -125,6 +125,38 @@ def test_a_credit_note_is_issued_from_the_invoice_view(agent, world):
     assert "Avoir n° 2026-000002 de 2,50\u00a0€ émis sur la facture n° 2026-000001" in done
     (note,) = _invoices(InvoiceKind.CREDIT_NOTE)
     assert note.total_cents == 250
+
+
+def test_a_paid_invoice_takes_a_credit_note_and_staff_are_told_what_to_refund(agent, world):
+    _book(world.a, world.canteen, MONDAY)
+    _book(world.a, world.canteen, TUESDAY)
+    billing.run_billing(NOVEMBER, RUN_AT)
+    (invoice,) = _invoices()
+    staff = db.session.scalar(select(StaffUser))
+    staff_payments.record_payment(
+        world.family,
+        PaymentMethod.CASH,
+        invoice.total_cents,
+        RUN_AT.date(),
+        "",
+        [invoice.id],
+        staff,
+        RUN_AT,
+    )
+    form_url = f"{SCREEN}avoir?invoice={invoice.id}"
+    page = agent.get(form_url).get_data(as_text=True)
+    assert 'id="credit-note-form"' in page and "rembourser" in page.lower()
+
+    data = {"csrf_token": csrf_token(agent, form_url), "invoice": invoice.id, "reason": "Grève"}
+    done = agent.post(f"{SCREEN}avoir", data={**data, "amount": "2,50"}, follow_redirects=True)
+
+    assert "2,50\u00a0€ déjà payés sont à rembourser depuis le règlement" in done.get_data(
+        as_text=True
+    )
+    (notice,) = db.session.scalars(select(StaffNotice)).all()
+    assert notice.kind == billing.CREDIT_TO_REFUND
+    notices = agent.get("/admin/staffnotice/").get_data(as_text=True)
+    assert "À rembourser à la famille" in notices
 
 
 @pytest.mark.parametrize(

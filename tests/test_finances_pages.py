@@ -30,7 +30,7 @@ from models import (
     TaxCertificate,
 )
 from mollie_simulator import start_simulator
-from services import billing, finance_documents, ledger, notifications
+from services import billing, finance_documents, ledger, notifications, staff_payments
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -179,9 +179,25 @@ def test_every_reglement_says_how_and_what_it_paid(signed_in, family):
 
     assert "12 octobre 2026 Chèque · 146,00 € Factures n° 2026-202609, 2026-202610" in payments
     returned = "Remboursé : 5,00 € Rejeté par la banque : 3,00 €"
-    assert f"3 novembre 2026 En ligne · 20,00 € {returned}" in payments
+    # Paid for no invoice (they were paid otherwise): the 12,00 € kept are the family's.
+    kept = "À vous rembourser par la mairie : 12,00 €"
+    assert f"3 novembre 2026 En ligne · 20,00 € {returned} {kept}" in payments
     assert "En ligne · 9,00 € En cours de confirmation" in payments
     assert payments.count("9,00 €") == 1  # failed and expired attempts paid nothing
+
+
+def test_a_credit_note_after_payment_says_what_the_mairie_will_refund(signed_in, family, staff):
+    october = bill(family, 10, 9600, **finance_documents.billed_identity(family))
+    cheque = paid(family, [october], 9600)
+    billing.issue_credit_note(october, 250, "Repas du 16 annulé (grève)", staff, NOW)
+
+    text = page_text(signed_in)
+
+    assert "Votre compte est à jour" in text
+    payments = section(text, "Vos règlements", "Attestations fiscales")
+    assert "À vous rembourser par la mairie : 2,50 €" in payments
+    staff_payments.refund_payment(cheque, 250, "Repas du 16 annulé", staff, NOW)
+    assert "À vous rembourser" not in page_text(signed_in)
 
 
 def test_the_tax_certificates_issued_are_listed_by_year(signed_in, family):
