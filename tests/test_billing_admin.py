@@ -133,7 +133,7 @@ def test_a_paid_invoice_takes_a_credit_note_and_staff_are_told_what_to_refund(ag
     billing.run_billing(NOVEMBER, RUN_AT)
     (invoice,) = _invoices()
     staff = db.session.scalar(select(StaffUser))
-    staff_payments.record_payment(
+    cash = staff_payments.record_payment(
         world.family,
         PaymentMethod.CASH,
         invoice.total_cents,
@@ -157,6 +157,8 @@ def test_a_paid_invoice_takes_a_credit_note_and_staff_are_told_what_to_refund(ag
     assert notice.kind == billing.CREDIT_TO_REFUND
     notices = agent.get("/admin/staffnotice/").get_data(as_text=True)
     assert "À rembourser à la famille" in notices
+    refund_form = agent.get(f"/admin/guichet/rembourser?payment={cash.id}").get_data(as_text=True)
+    assert "2,50\u00a0€ de ce règlement ne sont affectés à aucune facture" in refund_form
 
 
 @pytest.mark.parametrize(
