@@ -187,6 +187,13 @@ ALERT_KINDS = {
     AlertKind.ACCOUNT: "compte",
 }
 STAFF_ROLES = {StaffRole.ADMIN: "administrateur", StaffRole.AGENT: "agent"}
+# StaffNotice.kind (services.staff_notices): what staff are asked to look at.
+NOTICE_KINDS = {
+    "amount-mismatch": "montant différent chez Mollie",
+    "paid-twice": "payé deux fois : à rembourser",
+    "credit-to-refund": "avoir sur une facture payée : à rembourser",
+    "chargeback": "rejet bancaire",
+}
 
 # The word of each member of each enum, for `enum_label` and `enum_choices`.
 WORDS: dict[type[Enum], Mapping[Enum, str]] = {

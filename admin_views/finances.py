@@ -7,14 +7,16 @@ Staff record the money they receive at the counter (cheque, cash, CESU, transfer
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import flash, request, url_for
 from flask_admin import Admin
+from flask_admin.actions import action
+from flask_login import current_user
 from markupsafe import Markup
 from wtforms.validators import ValidationError
 
 from admin_views.base import ReadOnlyView, StaffModelView
 from admin_views.billing import credit_note_link
-from admin_views.fields import MoneyField, money_columns, month_cell, related_cell
+from admin_views.fields import MoneyField, money_columns, month_cell, related_cell, row_id
 from admin_views.finance_documents import pdf_link
 from admin_views.labels import COLUMN_LABELS
 from admin_views.payments import PaymentCounterActions
@@ -28,10 +30,12 @@ from models import (
     StaffNotice,
     Tariff,
     TaxCertificate,
+    utcnow,
 )
-from services.formatting import money
+from services import staff_notices
+from services.formatting import money, plural
 from services.staff_payments import refundable_cents
-from vocabulary import enum_label
+from vocabulary import NOTICE_KINDS, enum_label, label
 
 CATEGORY = "Finances"
 
@@ -173,7 +177,9 @@ def refund_link(payment: Payment) -> str:
     if payment.status != PaymentStatus.PAID or refundable_cents(payment) <= 0:
         return "—"
     url = url_for("guichet.refund", payment=payment.id)
-    return Markup('<a class="btn btn-default" href="{}">Rembourser ce règlement</a>').format(url)
+    return Markup(
+        '<a class="btn btn-sm btn-outline-primary" href="{}">Rembourser ce règlement</a>'
+    ).format(url)
 
 
 class PaymentAllocationView(ReadOnlyView):
@@ -197,14 +203,29 @@ class TaxCertificateView(ReadOnlyView):
     }
 
 
+def notice_kind(kind: str) -> str:
+    return label(NOTICE_KINDS.get(kind, kind))
+
+
 class StaffNoticeView(ReadOnlyView):
-    """Payments that need a person: amounts that do not match, invoices paid twice."""
+    """Payments that need a person (services.staff_notices): amounts that do not match,
+    money to give back, chargebacks. A refund resolves the notices asking for it; staff
+    mark the others « Traitée »."""
 
     column_list = ("created_at", "kind", "message", "family", "payment", "resolved_at")
     column_searchable_list = ("message", "family.name")
     column_filters = ("kind", "resolved_at")
-    column_default_sort = ("created_at", True)
-    column_formatters = {"payment": related_cell(payment_text)}
+    column_default_sort = [("resolved_at", False), ("created_at", True)]
+    column_formatters = {
+        "payment": related_cell(payment_text),
+        "kind": lambda _view, _context, notice, _name: notice_kind(notice.kind),
+    }
+
+    @action("resolve", "Marquer comme traitée")
+    def action_resolve(self, ids):
+        chosen = [found for found in (row_id(value) for value in ids) if found is not None]
+        count = staff_notices.resolve(chosen, current_user, utcnow(), request.remote_addr)
+        flash(f"{plural(count, 'anomalie traitée', 'anomalies traitées')}.", "success")
 
 
 def add_views(admin: Admin) -> None:

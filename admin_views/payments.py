@@ -157,6 +157,7 @@ class CounterView(StaffAccessMixin, BaseView):
             "admin/payments/refund.html",
             payment=payment,
             left=counter.refundable_cents(payment),
+            free=ledger.unallocated_cents(payment),
             online=payment.method == PaymentMethod.ONLINE,
             paid=payment.status == PaymentStatus.PAID,
             label=enum_label,

@@ -81,6 +81,7 @@ from services import audit, ledger, notifications
 from services.calendar import Calendar, month_bounds, paris_today
 from services.finance_documents import BILLED_CHILD_SEPARATOR, billed_identity
 from services.formatting import date_fr, money, plural
+from services.staff_notices import CREDIT_TO_REFUND
 from services.tariffs import PriceList, quotient_on
 from vocabulary import PRICE_KINDS
 
@@ -89,8 +90,6 @@ BILLABLE = frozenset(
 )
 DUE_AFTER_DAYS = 30
 REASON_MAX = 300
-# A staff notice (StaffNotice.kind): a credit note freed money an invoice had been paid.
-CREDIT_TO_REFUND = "credit-to-refund"
 KIND_ORDER = {kind: order for order, kind in enumerate(PriceKind)}
 
 
@@ -700,12 +699,12 @@ def issue_credit_note(
         audit.record_change(staff, note, created=True, ip=ip)
         freed = ledger.release(invoice, amount_cents - max(owed, 0)) if amount_cents > owed else []
         to_refund = sum(cents for _payment, cents in freed)
-        refund = f" {money(to_refund)} déjà payés vous seront remboursés." if to_refund else ""
+        refund = f". {money(to_refund)} déjà payés vous seront remboursés." if to_refund else ""
         notifications.notify(
             invoice.family,
             AlertKind.INVOICE,
             f"Un avoir n° {note.number} de {money(amount_cents)} a été émis sur votre facture "
-            f"n° {invoice.number} : {reason}{refund}",
+            f"n° {invoice.number} : {reason.rstrip('.')}{refund}",
             link="/finances",
             now=now,
         )

@@ -158,11 +158,8 @@ def _payments_of(family: Family) -> list[Payment]:
 def _settlement(payment: Payment, numbers: dict[int, str | None]) -> Settlement:
     paid = [numbers.get(a.invoice_id) for a in payment.allocations]
     on = payment.received_on or paris_today(payment.paid_at or payment.created_at)
-    to_refund = 0
-    if payment.status == PaymentStatus.PAID:
-        kept = payment.amount_cents - payment.refunded_cents - payment.charged_back_cents
-        to_refund = kept - sum(allocation.amount_cents for allocation in payment.allocations)
-    return Settlement(payment, [number for number in paid if number], on, max(to_refund, 0))
+    numbers_paid = [number for number in paid if number]
+    return Settlement(payment, numbers_paid, on, ledger.unallocated_cents(payment))
 
 
 def _activities() -> list[Activity]:

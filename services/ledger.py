@@ -153,6 +153,15 @@ def take_back(payment: Payment, cents: int) -> None:
     refresh_statuses(touched)
 
 
+def unallocated_cents(payment: Payment) -> int:
+    """What a paid payment holds for no invoice (paid twice, or freed by a credit note):
+    the family's money, to refund. Reads the loaded allocations."""
+    if payment.status != PaymentStatus.PAID:
+        return 0
+    kept = payment.amount_cents - payment.refunded_cents - payment.charged_back_cents
+    return max(kept - sum(allocation.amount_cents for allocation in payment.allocations), 0)
+
+
 def credited_cents(invoice: Invoice) -> int:
     """What the credit notes issued on the invoice credit, together."""
     return dict(db.session.execute(_credited([invoice.id])).all()).get(invoice.id, 0)

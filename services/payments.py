@@ -78,9 +78,10 @@ from models import (
     PaymentStatus,
     StaffNotice,
 )
-from services import ledger, notifications
+from services import ledger, notifications, staff_notices
 from services.calendar import paris_today
 from services.formatting import money
+from services.staff_notices import AMOUNT_MISMATCH, CHARGEBACK, PAID_TWICE
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,6 @@ ENDED = {
 }
 
 # StaffNotice kinds
-AMOUNT_MISMATCH = "amount-mismatch"
-PAID_TWICE = "paid-twice"
-CHARGEBACK = "chargeback"
 
 
 class PaymentError(Exception):
@@ -573,6 +571,7 @@ def _take_back_returns(payment: Payment, state: MollieState, now: datetime, reas
     excess = sum(allocation.amount_cents for allocation in payment.allocations) - kept
     if excess > 0:
         ledger.take_back(payment, excess)
+    staff_notices.resolve_refunded(payment, now)
     if refunded:
         why = f" Motif : {reason}" if reason else ""
         _tell_family(payment, f"Un remboursement de {money(refunded)}", now, why)

@@ -61,7 +61,7 @@ from models import (
     PaymentStatus,
     StaffUser,
 )
-from services import audit, ledger, notifications
+from services import audit, ledger, notifications, staff_notices
 from services import payments as online
 from services.calendar import paris_today
 from services.formatting import PARIS, date_fr, money
@@ -287,6 +287,7 @@ def _refund_at_counter(
     excess = allocated - refundable_cents(payment)
     if excess > 0:
         ledger.take_back(payment, excess)
+    staff_notices.resolve_refunded(payment, now)
     notifications.notify(
         payment.family,
         AlertKind.PAYMENT,

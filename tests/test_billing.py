@@ -488,11 +488,12 @@ def test_a_credit_note_on_a_paid_invoice_leaves_the_money_to_refund(invoiced):
     assert (notice.kind, notice.payment_id) == (billing.CREDIT_TO_REFUND, payment.id)
     assert "3,00\u00a0€ de son règlement ne sont plus affectés" in notice.message
     alert = db.session.scalars(select(Alert).order_by(Alert.id.desc())).first()
-    assert alert.message.endswith("3,00\u00a0€ déjà payés vous seront remboursés.")
+    assert alert.message.endswith("Repas du 16. 3,00\u00a0€ déjà payés vous seront remboursés.")
 
     staff_payments.refund_payment(payment, 300, "Repas du 16", invoiced.staff, CREDIT_AT)
     db.session.expire_all()
     assert invoiced.invoice.status is InvoiceStatus.PAID  # the refund asks nothing again
+    assert notice.resolved_at == CREDIT_AT  # done: no one refunds it a second time
     assert ledger.due_cents([invoiced.invoice]) == {invoiced.invoice.id: 0}
 
     with pytest.raises(billing.BillingError, match="non encore crédité : 6,00"):

@@ -157,8 +157,30 @@ def test_a_paid_invoice_takes_a_credit_note_and_staff_are_told_what_to_refund(ag
     assert notice.kind == billing.CREDIT_TO_REFUND
     notices = agent.get("/admin/staffnotice/").get_data(as_text=True)
     assert "À rembourser à la famille" in notices
+    assert "Avoir sur une facture payée : à rembourser" in notices  # not « credit-to-refund »
     refund_form = agent.get(f"/admin/guichet/rembourser?payment={cash.id}").get_data(as_text=True)
     assert "2,50\u00a0€ de ce règlement ne sont affectés à aucune facture" in refund_form
+
+
+def test_staff_mark_a_notice_as_dealt_with(agent, world):
+    family = world.family
+    notices = [
+        StaffNotice(kind=kind, message=f"Anomalie {kind}", family_id=family.id)
+        for kind in ("amount-mismatch", "chargeback")
+    ]
+    db.session.add_all(notices)
+    db.session.commit()
+    token = csrf_token(agent, "/admin/staffnotice/")
+    form = {"action": "resolve", "rowid": [str(notices[0].id)], "csrf_token": token}
+
+    done = agent.post("/admin/staffnotice/action/", data=form, follow_redirects=True)
+
+    assert "1 anomalie traitée" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert notices[0].resolved_at is not None and notices[1].resolved_at is None
+    assert db.session.get(StaffUser, notices[0].resolved_by_id).username == "agent.a"
+    again = agent.post("/admin/staffnotice/action/", data=form, follow_redirects=True)
+    assert "0 anomalies traitées" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

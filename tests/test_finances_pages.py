@@ -194,10 +194,12 @@ def test_a_credit_note_after_payment_says_what_the_mairie_will_refund(signed_in,
     text = page_text(signed_in)
 
     assert "Votre compte est à jour" in text
+    assert "La mairie vous doit 2,50 € : elle vous les rembourse" in text
     payments = section(text, "Vos règlements", "Attestations fiscales")
     assert "À vous rembourser par la mairie : 2,50 €" in payments
     staff_payments.refund_payment(cheque, 250, "Repas du 16 annulé", staff, NOW)
-    assert "À vous rembourser" not in page_text(signed_in)
+    after = page_text(signed_in)
+    assert "À vous rembourser" not in after and "La mairie vous doit" not in after
 
 
 def test_the_tax_certificates_issued_are_listed_by_year(signed_in, family):
