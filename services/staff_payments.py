@@ -270,16 +270,32 @@ def refund_payment(
     refund_key: str = "",
 ) -> Payment:
     """Give back `amount_cents` of a paid payment, for `reason` (see the rules); an online
-    payment through Mollie, with the key its form sent (see refund_key())."""
+    payment through Mollie. The key its form sent (see refund_key()) makes a form sent
+    twice refund once."""
     if payment.method == PaymentMethod.ONLINE:
         return _refund_online(payment, amount_cents, reason, staff, now, ip, refund_key)
-    return _refund_at_counter(payment, amount_cents, reason, staff, now, ip)
+    return _refund_at_counter(payment, amount_cents, reason, staff, now, ip, refund_key)
 
 
 @_committed
 def _refund_at_counter(
-    payment: Payment, amount_cents: int, reason: str, staff: StaffUser, now: datetime, ip
+    payment: Payment,
+    amount_cents: int,
+    reason: str,
+    staff: StaffUser,
+    now: datetime,
+    ip,
+    refund_key: str = "",
 ) -> Payment:
+    """Recorded under the payment's lock; the same form sent again (a double click, the
+    browser's back) finds its refund in the journal and records nothing more."""
+    form_key = (
+        refund_key if isinstance(refund_key, str) and REFUND_KEY.fullmatch(refund_key) else ""
+    )
+    ledger.serialize_writes()
+    db.session.refresh(payment, with_for_update=True)
+    if form_key and _refunded_by_form(payment, form_key, amount_cents):
+        return payment
     reason = _checked_refund(payment, amount_cents, reason)
     before = payment.refunded_cents
     payment.refunded_cents += amount_cents
@@ -296,6 +312,8 @@ def _refund_at_counter(
         now=now,
     )
     changes = {"refunded_cents": [before, payment.refunded_cents], "reason": [None, reason]}
+    if form_key:
+        changes["form_key"] = [None, form_key]
     audit.record(staff, REFUNDED, payment, changes, ip)
     return payment
 

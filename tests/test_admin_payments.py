@@ -125,6 +125,23 @@ def test_a_cheque_recorded_at_the_counter_pays_the_ticked_invoices(agent, family
     assert alert.kind == AlertKind.PAYMENT and alert.family_id == family.id
 
 
+def test_a_counter_refund_form_sent_twice_refunds_once(agent, cheque, owing):
+    page = text(agent.get(f"/admin/guichet/rembourser?payment={cheque.id}"))
+    key = re.search(r'name="refund_key" value="([^"]+)"', page).group(1)
+    form = refund_form(agent, cheque, refund_key=key)
+
+    responses = [agent.post("/admin/guichet/rembourser", data=form) for _click in range(2)]
+
+    assert [response.status_code for response in responses] == [302, 302]
+    db.session.expire_all()
+    assert cheque.refunded_cents == 2000
+    assert ledger.due_cents(owing[:2]) == {owing[0].id: 0, owing[1].id: 2000}
+    another = refund_form(agent, cheque, refund_key=counter.refund_key())
+    assert agent.post("/admin/guichet/rembourser", data=another).status_code == 302
+    db.session.expire_all()
+    assert cheque.refunded_cents == 4000  # a new form is a new refund
+
+
 @pytest.mark.parametrize(
     "fields, message",
     [

@@ -83,6 +83,27 @@ def test_a_payment_refunded_twice_at_once_is_refunded_once(app, race_app, family
     assert ledger.balance_cents(family.id) == 3000
 
 
+def test_one_partial_refund_form_sent_at_once_refunds_once(app, race_app, family, staff):
+    """A double click on « Rembourser » for 10,00 € of a 30,00 € cash payment."""
+    invoice = make_invoice(family, 10, 3000)
+    payment = counter.record_payment(
+        family, PaymentMethod.CASH, 3000, date(2026, 11, 26), "", [invoice.id], staff, NOW
+    )
+    payment_id, staff_id, key = payment.id, staff.id, counter.refund_key()
+
+    def refund(start) -> str:
+        payment, agent = db.session.get(Payment, payment_id), db.session.get(StaffUser, staff_id)
+        db.session.rollback()
+        start.wait(timeout=30)
+        counter.refund_payment(payment, 1000, "Erreur", agent, NOW, refund_key=key)
+        return "done"
+
+    assert race(race_app, refund) == ["done"] * AGENTS  # each click answered « done »
+    db.session.expire_all()
+    assert db.session.get(Payment, payment_id).refunded_cents == 1000
+    assert ledger.balance_cents(family.id) == 1000
+
+
 def test_a_reminder_sent_twice_at_once_goes_once(app, race_app, family, staff):
     invoice_id, staff_id = make_invoice(family, 10, 3000).id, staff.id
 
