@@ -11,13 +11,14 @@ from flask_admin import Admin, expose
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 from wtforms import SelectMultipleField, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from admin_views.base import StaffModelView, decide_rows
 from admin_views.fields import row_id
 from extensions import db
-from models import Activity, ActivityOption, Booking, Registration, utcnow
+from models import Activity, ActivityOption, Booking, Child, Family, Registration, utcnow
 from services import registrations
 from services.calendar import WEEKDAYS_FR
 from vocabulary import enum_label
@@ -38,6 +39,24 @@ def _options_by_activity():
         .join(Activity)
         .order_by(Activity.sort_order, Activity.name, ActivityOption.id)
     )
+
+
+def _children_with_their_family():
+    """Every child, in one query, for labels naming the family and the school (two Léa
+    are told apart). A child of an archived family stays listed, marked: choosing it gets
+    the service's French refusal, where a missing choice would get Flask-Admin's English
+    « Not a valid choice »."""
+    return db.session.scalars(
+        select(Child)
+        .join(Family)
+        .options(contains_eager(Child.family), joinedload(Child.school))
+        .order_by(Child.last_name, Child.first_name, Child.id)
+    )
+
+
+def _child_label(child: Child) -> str:
+    left = " (famille archivée)" if child.family.archived_at else ""
+    return f"{child} — famille {child.family.name}, {child.school.name}{left}"
 
 
 def _listed_option(_form, field) -> None:
@@ -87,12 +106,16 @@ class RegistrationView(StaffModelView):
     # A list of boxes, not a text input's one-line frame (Flask-Admin's default class).
     form_widget_args = {"weekdays": {"class": "list-unstyled"}}
     form_args = {
+        "child": {
+            "query_factory": _children_with_their_family,
+            "get_label": _child_label,
+        },
         "option": {
             "query_factory": _options_by_activity,
             "get_label": lambda option: f"{option.activity.name} : {option.label}",
             "description": "Vide : la formule par défaut de la prestation.",
             "validators": [_listed_option],
-        }
+        },
     }
 
     def create_model(self, form):

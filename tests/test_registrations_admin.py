@@ -222,6 +222,20 @@ def test_the_create_form_offers_the_usual_days_and_the_option(client, desk):
     assert 'name="reason"' not in page
 
 
+def test_the_create_form_names_each_child_with_its_family_and_school(
+    client, desk, family, other_family
+):
+    _year, _canteen, _care, child = desk
+    other_family.archived_at = NOW  # a family that left is marked so
+    db.session.commit()
+    gone = other_family.children[0]
+    page = client.get(CREATE).get_data(as_text=True)
+    named = f"{child} — famille {family.name}, {child.school.name}"
+    assert f'value="{child.id}">{named}</option>' in page
+    marked = f"{gone} — famille {other_family.name}, {gone.school.name} (famille archivée)"
+    assert f'value="{gone.id}">{marked}</option>' in page
+
+
 def test_staff_ask_for_a_family_and_acceptance_books_the_usual_days(client, desk):
     year, canteen, _care, child = desk
     response = staff_request(client, child, canteen, year, [4, 1], canteen.options[1])
