@@ -37,10 +37,12 @@ name and address of that day (services.finance_documents.billed_identity): its P
 them ever after, when the family has moved or been anonymised.
 
 An issued invoice is never edited: a correction is a credit note (`issue_credit_note`),
-numbered from the same sequence, for at most what the invoice still owes (its total less
-earlier credit notes and payments, services.ledger), checked under the invoice's lock: an
-invoice may get several credit notes, in the same month too, never more than it owes. A
-credit note keeps the family's name and address of the day it is issued, as an invoice does.
+numbered from the same sequence, for at most what earlier credit notes do not credit yet,
+checked under the invoice's lock: an invoice may get several, in the same month too, paid
+or not. What a credit note takes off the part already paid is released from the payments
+(services.ledger.release): the invoice stays paid, the money stays on the payment as the
+family's, and staff get a notice to refund it (services.staff_notices). A credit note keeps
+the family's name and address of the day it is issued, as an invoice does.
 """
 
 from __future__ import annotations
