@@ -694,6 +694,8 @@ def issue_credit_note(
     takes off the paid part stays on the payments, for staff to refund (a notice says so).
     BillingError (French) otherwise; commits."""
     try:
+        ledger.serialize_writes()
+        ledger.lock_paying_payments(invoice.id)  # a payment before its invoices
         (invoice,) = ledger.lock_invoices([invoice.id])
         reason = _checked_credit(invoice, amount_cents, reason)
         owed = ledger.due_cents([invoice])[invoice.id]

@@ -113,6 +113,19 @@ def lock_invoices(invoice_ids: Iterable[int]) -> list[Invoice]:
     return list(db.session.scalars(query))
 
 
+def lock_paying_payments(invoice_id: int) -> None:
+    """Lock the paid payments allocated to the invoice, in id order, before the invoice is
+    locked: a credit note that frees their money must wait for a refund or a webhook holding
+    one of them (which then waits for the invoice), not hold the invoice against it."""
+    paying = select(PaymentAllocation.payment_id).where(PaymentAllocation.invoice_id == invoice_id)
+    db.session.execute(
+        select(Payment.id)
+        .where(Payment.id.in_(paying), Payment.status == PaymentStatus.PAID)
+        .order_by(Payment.id)
+        .with_for_update()
+    ).all()
+
+
 def allocate(payment: Payment, invoices: Sequence[Invoice]) -> int:
     """Allocate a paid payment's amount to the invoices, in the order given, each up to
     what it owes; the cents left over (0 when all of it found an invoice). The invoices

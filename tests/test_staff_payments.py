@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
@@ -25,10 +26,11 @@ from models import (
     PaymentAllocation,
     PaymentMethod,
     PaymentStatus,
+    StaffNotice,
     StaffUser,
 )
 from mollie_simulator import MollieSimulator
-from services import finance_documents, ledger, payments
+from services import billing, finance_documents, ledger, payments
 from services import staff_payments as counter
 from services.formatting import money
 from services.staff_payments import StaffPaymentError
@@ -481,6 +483,51 @@ def test_two_refunds_of_one_online_payment_at_once_refund_once(
     assert fresh(paid_online).refunded_cents == 5000
     assert ledger.balance_cents(family.id) == 5000
     assert len(journaled_refunds()) == 1
+
+
+@pytest.mark.postgres_only
+def test_a_refund_racing_a_credit_note_keeps_the_money_it_freed_to_refund(
+    monkeypatch, race_app, family, staff, invoices
+):
+    """The refund holds the payment and waits for the invoice; the credit note, which asks
+    for the payment's refund, must wait for it rather than hold the invoice (a deadlock)."""
+    september, _october = invoices
+    payment = record(family, staff, 4000, [september])
+    ids = payment.id, september.id, staff.id
+    refund_read = threading.Event()
+    real_lock = ledger.lock_invoices
+
+    def lock_invoices(invoice_ids):
+        if threading.current_thread().name == "refund":
+            refund_read.set()  # the payment is locked and its allocations read
+            time.sleep(1.5)  # the credit note starts meanwhile
+        return real_lock(invoice_ids)
+
+    monkeypatch.setattr(ledger, "lock_invoices", lock_invoices)
+
+    def refund() -> None:
+        threading.current_thread().name = "refund"
+        with race_app.app_context():
+            paid, agent = db.session.get(Payment, ids[0]), db.session.get(StaffUser, ids[2])
+            counter.refund_payment(paid, 500, "Erreur de saisie", agent, NOW, None)
+
+    def credit() -> None:
+        assert refund_read.wait(timeout=30)
+        with race_app.app_context():
+            invoice, agent = db.session.get(Invoice, ids[1]), db.session.get(StaffUser, ids[2])
+            billing.issue_credit_note(invoice, 2000, "Repas annulés", agent, NOW)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for outcome in [pool.submit(refund), pool.submit(credit)]:
+            outcome.result(timeout=60)
+
+    db.session.expire_all()
+    paid = db.session.get(Payment, ids[0])
+    assert sum(a.amount_cents for a in paid.allocations) == 2000
+    assert ledger.unallocated_cents(paid) == 1500  # freed 2000, refunded 500: 1500 to go
+    assert ledger.balance_cents(family.id) == 3000  # october only
+    notice = db.session.scalar(select(StaffNotice).where(StaffNotice.payment_id == ids[0]))
+    assert notice.resolved_at is None
 
 
 @pytest.mark.parametrize(
